@@ -1,0 +1,248 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Default values. They are applied by [Default], [Load] and [Parse] to every
+// argument the configuration file omits.
+const (
+	DefaultAddress           = "127.0.0.1:8080"
+	DefaultShutdownTimeout   = 15 * time.Second
+	DefaultMaxBodyBytes      = 1 << 20 // 1 MiB
+	DefaultReadTimeout       = 30 * time.Second
+	DefaultWriteTimeout      = 60 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+	DefaultReadHeaderTimeout = 10 * time.Second
+
+	DefaultPluginDirectory = "bin/plugins"
+	DefaultStartTimeout    = 10 * time.Second
+	DefaultPredictTimeout  = 30 * time.Second
+
+	DefaultLogLevel  = "info"
+	DefaultLogFormat = "text"
+)
+
+// Config is the decoded host configuration with defaults applied and relative
+// paths resolved. It corresponds to the whole configuration file.
+type Config struct {
+	// Server configures the HTTP listener. From the server block; every
+	// field has a default.
+	Server Server
+
+	// Plugins configures plugin discovery and the timeouts shared by all
+	// plugins. From the plugins block; every field has a default.
+	Plugins Plugins
+
+	// Models lists the plugins declared explicitly with model blocks, in
+	// file order. Names are unique. Default: none (nil).
+	Models []Model
+
+	// Log configures the host's logger. From the log block; every field has
+	// a default.
+	Log Log
+}
+
+// Server holds the settings of the server block.
+type Server struct {
+	// Address is the TCP address the HTTP server listens on, as host:port.
+	// The host may be empty to listen on all interfaces; the port must be a
+	// number from 0 to 65535 (0 picks a free port). The serve command's
+	// --address flag overrides it. Argument: address. Default:
+	// "127.0.0.1:8080".
+	Address string
+
+	// ShutdownTimeout bounds graceful shutdown: once shutdown begins, the
+	// server waits at most this long for in-flight requests to finish.
+	// Argument: shutdown_timeout. Default: 15s.
+	ShutdownTimeout time.Duration
+
+	// MaxBodyBytes is the largest request body accepted, in bytes; larger
+	// bodies are rejected with 413 Request Entity Too Large. Must be greater
+	// than zero. Argument: max_body_bytes (an integer). Default: 1048576
+	// (1 MiB).
+	MaxBodyBytes int64
+
+	// ReadTimeout is the maximum duration for reading an entire request,
+	// including the body (http.Server.ReadTimeout). Argument: read_timeout.
+	// Default: 30s.
+	ReadTimeout time.Duration
+
+	// WriteTimeout is the maximum duration before timing out writes of the
+	// response (http.Server.WriteTimeout). Argument: write_timeout.
+	// Default: 60s.
+	WriteTimeout time.Duration
+
+	// IdleTimeout is the maximum time to wait for the next request on a
+	// keep-alive connection (http.Server.IdleTimeout). Argument:
+	// idle_timeout. Default: 120s.
+	IdleTimeout time.Duration
+
+	// ReadHeaderTimeout is the amount of time allowed to read request
+	// headers (http.Server.ReadHeaderTimeout). Argument:
+	// read_header_timeout. Default: 10s.
+	ReadHeaderTimeout time.Duration
+}
+
+// Plugins holds the settings of the plugins block.
+type Plugins struct {
+	// Directory is the plugin discovery directory: every executable regular
+	// file in it is launched as a plugin. A relative path is resolved
+	// against the directory holding the configuration file, so after Load or
+	// Parse it is absolute. The empty string disables discovery; only model
+	// blocks are launched then. Argument: directory. Default: "bin/plugins"
+	// (relative to the working directory when no configuration file is
+	// used, see Default).
+	Directory string
+
+	// StartTimeout is how long a plugin may take to complete the go-plugin
+	// handshake and describe itself. Argument: start_timeout. Default: 10s.
+	StartTimeout time.Duration
+
+	// PredictTimeout is the default deadline of one predict call to a
+	// plugin (the gRPC deadline). A model block may override it. Argument:
+	// predict_timeout. Default: 30s.
+	PredictTimeout time.Duration
+}
+
+// Model holds one model block: a plugin declared explicitly rather than
+// discovered in Plugins.Directory.
+type Model struct {
+	// Name is the block label, a local name used in logs and error
+	// messages. It is non-empty and unique among model blocks. Required
+	// (the label of the model block).
+	Name string
+
+	// Command is the path of the plugin executable. A relative path is
+	// resolved against the directory holding the configuration file (there
+	// is no PATH lookup), so after Load or Parse it is absolute. Argument:
+	// command. Required; must not be empty.
+	Command string
+
+	// Args are the command-line arguments passed to the plugin, not
+	// including the program name. Argument: args (a list of strings).
+	// Default: none (nil).
+	Args []string
+
+	// Env is the complete environment of the plugin process: the host's own
+	// environment is not inherited, the plugin sees only these variables
+	// plus the handshake variables go-plugin adds itself. Names are
+	// non-empty and contain neither '=' nor NUL; values contain no NUL. Use
+	// Environ to obtain it in os/exec form. Argument: env (a map of
+	// strings). Default: none (nil), i.e. an empty environment.
+	Env map[string]string
+
+	// PredictTimeout is the deadline of one predict call to this plugin.
+	// Argument: predict_timeout. Default: Plugins.PredictTimeout.
+	PredictTimeout time.Duration
+
+	// DeclRange is the source range of the block header (model "name"),
+	// for pointing later errors about this model at the configuration.
+	DeclRange hcl.Range
+}
+
+// Environ returns m.Env as a sorted list of "NAME=value" strings, suitable
+// for exec.Cmd.Env. The result is never nil, so assigning it to exec.Cmd.Env
+// does not make the process inherit the host environment. (With go-plugin,
+// also set ClientConfig.SkipHostEnv, or go-plugin appends os.Environ().)
+func (m Model) Environ() []string {
+	env := make([]string, 0, len(m.Env))
+	for k, v := range m.Env {
+		env = append(env, k+"="+v)
+	}
+	sort.Strings(env)
+	return env
+}
+
+// Log holds the settings of the log block.
+type Log struct {
+	// Level is the minimum level logged: "trace", "debug", "info", "warn"
+	// or "error". Argument: level. Default: "info".
+	Level string
+
+	// Format selects the log output format: "text" (human-readable) or
+	// "json" (one JSON object per line). Argument: format. Default: "text".
+	Format string
+}
+
+// LogLevels lists the valid values of Log.Level, from most to least verbose.
+func LogLevels() []string { return []string{"trace", "debug", "info", "warn", "error"} }
+
+// LogFormats lists the valid values of Log.Format.
+func LogFormats() []string { return []string{"text", "json"} }
+
+// Default returns the configuration used when no configuration file is
+// given: every field at its default and no model blocks. Plugins.Directory is
+// the relative path "bin/plugins", i.e. relative to the working directory.
+func Default() *Config {
+	return &Config{
+		Server: Server{
+			Address:           DefaultAddress,
+			ShutdownTimeout:   DefaultShutdownTimeout,
+			MaxBodyBytes:      DefaultMaxBodyBytes,
+			ReadTimeout:       DefaultReadTimeout,
+			WriteTimeout:      DefaultWriteTimeout,
+			IdleTimeout:       DefaultIdleTimeout,
+			ReadHeaderTimeout: DefaultReadHeaderTimeout,
+		},
+		Plugins: Plugins{
+			Directory:      DefaultPluginDirectory,
+			StartTimeout:   DefaultStartTimeout,
+			PredictTimeout: DefaultPredictTimeout,
+		},
+		Log: Log{
+			Level:  DefaultLogLevel,
+			Format: DefaultLogFormat,
+		},
+	}
+}
+
+// Load reads, parses and validates the configuration file at path. Relative
+// paths in the file are resolved against the absolute form of the directory
+// holding it. Diagnostics name the file as path was given.
+//
+// If the file cannot be read, the error wraps the underlying os error (so
+// errors.Is(err, fs.ErrNotExist) works). Otherwise any error is an [*Error].
+func Load(path string) (*Config, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load config: %w", err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("load config: %w", err)
+	}
+	return Parse(src, path, filepath.Dir(abs))
+}
+
+// Parse parses and validates configuration source src. filename is used in
+// diagnostics only. baseDir is the directory relative paths are resolved
+// against; if it is not absolute it is first made absolute with
+// filepath.Abs (so "" means the working directory).
+//
+// Any error is an [*Error].
+func Parse(src []byte, filename string, baseDir string) (*Config, error) {
+	if !filepath.IsAbs(baseDir) {
+		abs, err := filepath.Abs(baseDir)
+		if err != nil {
+			return nil, &Error{Diagnostics: hcl.Diagnostics{{
+				Severity: hcl.DiagError,
+				Summary:  "Cannot resolve base directory",
+				Detail:   fmt.Sprintf("Relative paths in %s cannot be resolved: %v.", filename, err),
+				Subject:  &hcl.Range{Filename: filename, Start: hcl.InitialPos, End: hcl.InitialPos},
+			}}}
+		}
+		baseDir = abs
+	}
+	cfg, diags := decode(src, filename, baseDir)
+	if diags.HasErrors() {
+		return nil, newError(diags)
+	}
+	return cfg, nil
+}

@@ -1,0 +1,107 @@
+package plugin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+
+	"google.golang.org/grpc/status"
+
+	"github.com/modelhost/modelhost/sdk"
+	"github.com/modelhost/modelhost/sdk/internal/modelpb"
+)
+
+// SDKVersion is the version of this SDK, reported to the host on Describe.
+const SDKVersion = "0.1.0"
+
+// server is the plugin half of the protocol: it serves one sdk.MLModel.
+type server struct {
+	modelpb.UnimplementedModelServiceServer
+	model    sdk.MLModel
+	describe *modelpb.DescribeResponse
+	logger   *slog.Logger
+}
+
+func newServer(model sdk.MLModel, logger *slog.Logger) *server {
+	info := model.Info()
+	return &server{
+		model: model,
+		describe: &modelpb.DescribeResponse{
+			QualifiedName: info.QualifiedName,
+			DisplayName:   info.DisplayName,
+			Description:   info.Description,
+			Version:       info.Version,
+			InputSchema:   model.InputSchema(),
+			OutputSchema:  model.OutputSchema(),
+			SdkVersion:    SDKVersion,
+		},
+		logger: logger,
+	}
+}
+
+// Describe implements modelpb.ModelServiceServer.
+func (s *server) Describe(context.Context, *modelpb.DescribeRequest) (*modelpb.DescribeResponse, error) {
+	return s.describe, nil
+}
+
+// Predict implements modelpb.ModelServiceServer. Errors of the model travel
+// in the response; only a cancelled or expired call becomes a gRPC status.
+func (s *server) Predict(ctx context.Context, req *modelpb.PredictRequest) (*modelpb.PredictResponse, error) {
+	res := s.predictOne(ctx, req.GetInput())
+	if res.Error != nil && ctx.Err() != nil {
+		return nil, status.FromContextError(ctx.Err()).Err()
+	}
+	return res, nil
+}
+
+// PredictBatch implements modelpb.ModelServiceServer.
+func (s *server) PredictBatch(ctx context.Context, req *modelpb.PredictBatchRequest) (*modelpb.PredictBatchResponse, error) {
+	inputs := req.GetInputs()
+	res := &modelpb.PredictBatchResponse{Results: make([]*modelpb.PredictResponse, len(inputs))}
+	for i, in := range inputs {
+		if err := ctx.Err(); err != nil {
+			return nil, status.FromContextError(err).Err()
+		}
+		res.Results[i] = s.predictOne(ctx, in)
+	}
+	return res, nil
+}
+
+func (s *server) predictOne(ctx context.Context, input []byte) *modelpb.PredictResponse {
+	out, err := s.safePredict(sdk.ContextWithLogger(ctx, s.logger), input)
+	if err != nil {
+		return &modelpb.PredictResponse{Error: toProtoError(err)}
+	}
+	return &modelpb.PredictResponse{Output: out}
+}
+
+// safePredict calls the model, turning a panic into an internal error so
+// that one bad input cannot take the plugin down.
+func (s *server) safePredict(ctx context.Context, input []byte) (out json.RawMessage, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.logger.Error("predict panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			out, err = nil, fmt.Errorf("model panicked: %v", r)
+		}
+	}()
+	return s.model.Predict(ctx, input)
+}
+
+func toProtoError(err error) *modelpb.ModelError {
+	var inputErr *sdk.InputError
+	switch {
+	case errors.As(err, &inputErr):
+		pe := &modelpb.ModelError{Kind: modelpb.ModelError_KIND_INVALID_INPUT, Detail: inputErr.Detail}
+		for _, f := range inputErr.Fields {
+			pe.Fields = append(pe.Fields, &modelpb.FieldError{Pointer: f.Pointer, Detail: f.Detail})
+		}
+		return pe
+	case errors.Is(err, sdk.ErrInvalidInput):
+		return &modelpb.ModelError{Kind: modelpb.ModelError_KIND_INVALID_INPUT, Detail: err.Error()}
+	default:
+		return &modelpb.ModelError{Kind: modelpb.ModelError_KIND_INTERNAL, Detail: err.Error()}
+	}
+}
