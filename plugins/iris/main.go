@@ -1,0 +1,12 @@
+// Command iris is the bundled modelhost plugin "iris_model": it classifies an
+// iris flower as setosa, versicolor or virginica from the length and width of
+// its sepals and petals.
+//
+// The host starts it; run by hand it explains itself, and "iris --describe"
+// prints its metadata and schemas. Its parameters are trained by
+// ./train and embedded from params.json.
+package main
+
+import "github.com/modelhost/modelhost/sdk/plugin"
+
+func main() { plugin.Serve(newModel()) }
