@@ -1,0 +1,148 @@
+// Package registry holds the models the host serves, keyed by qualified
+// name, each with its input schema compiled once for validation.
+//
+// Reads (every request) take no lock: the registry publishes an immutable
+// snapshot through an atomic pointer, and writers (start-up, later reloads)
+// replace it under a mutex.
+package registry
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/modelhost/modelhost/sdk"
+	"github.com/modelhost/modelhost/sdk/plugin"
+)
+
+var (
+	// ErrNotFound means no model has the requested qualified name.
+	ErrNotFound = errors.New("model not found")
+	// ErrDuplicate means a model with the same qualified name is already
+	// registered.
+	ErrDuplicate = errors.New("duplicate qualified name")
+)
+
+// Status is the state of a model.
+type Status string
+
+// The states a model can be in.
+const (
+	StatusReady Status = "ready"
+)
+
+// Entry is one served model. Its fields do not change once it is
+// registered.
+type Entry struct {
+	// Model answers predictions; usually a *plugin.RemoteModel.
+	Model sdk.MLModel
+	// Info is Model.Info(), read once.
+	Info sdk.Info
+	// InputSchema and OutputSchema are the model's JSON Schemas as published.
+	InputSchema  json.RawMessage
+	OutputSchema json.RawMessage
+	// Validator is InputSchema compiled; the host validates every input with
+	// it before calling Predict.
+	Validator *jsonschema.Schema
+	// Source says where the model came from, for example the plugin path.
+	Source string
+	// PredictTimeout bounds one Predict call.
+	PredictTimeout time.Duration
+	// Status is the model's state.
+	Status Status
+	// ReadyAt is when the model became ready.
+	ReadyAt time.Time
+}
+
+// NewEntry reads model's metadata, checks it, and compiles its input schema.
+func NewEntry(model sdk.MLModel, source string, predictTimeout time.Duration) (*Entry, error) {
+	info := model.Info()
+	if err := info.Validate(); err != nil {
+		return nil, err
+	}
+	in, out := model.InputSchema(), model.OutputSchema()
+	v, err := plugin.CompileSchema(in)
+	if err != nil {
+		return nil, fmt.Errorf("input schema of %s: %w", info.QualifiedName, err)
+	}
+	if _, err := plugin.CompileSchema(out); err != nil {
+		return nil, fmt.Errorf("output schema of %s: %w", info.QualifiedName, err)
+	}
+	return &Entry{
+		Model:          model,
+		Info:           info,
+		InputSchema:    in,
+		OutputSchema:   out,
+		Validator:      v,
+		Source:         source,
+		PredictTimeout: predictTimeout,
+		Status:         StatusReady,
+		ReadyAt:        time.Now(),
+	}, nil
+}
+
+// Registry is the set of served models. The zero value is not usable; call
+// New.
+type Registry struct {
+	mu       sync.Mutex // serialises writers
+	snapshot atomic.Pointer[snapshot]
+}
+
+type snapshot struct {
+	byName map[string]*Entry
+	sorted []*Entry // by qualified name
+}
+
+// New returns an empty registry.
+func New() *Registry {
+	r := &Registry{}
+	r.snapshot.Store(&snapshot{byName: map[string]*Entry{}})
+	return r
+}
+
+// Add registers e. It fails with ErrDuplicate if the qualified name is
+// taken, naming the source that holds it.
+func (r *Registry) Add(e *Entry) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := r.snapshot.Load()
+	name := e.Info.QualifiedName
+	if prev, ok := old.byName[name]; ok {
+		return fmt.Errorf("%w: %q is already served by %s", ErrDuplicate, name, prev.Source)
+	}
+	next := &snapshot{byName: make(map[string]*Entry, len(old.byName)+1)}
+	for k, v := range old.byName {
+		next.byName[k] = v
+	}
+	next.byName[name] = e
+	next.sorted = append(slices.Clone(old.sorted), e)
+	slices.SortFunc(next.sorted, func(a, b *Entry) int {
+		return strings.Compare(a.Info.QualifiedName, b.Info.QualifiedName)
+	})
+	r.snapshot.Store(next)
+	return nil
+}
+
+// Get returns the model called name, or ErrNotFound.
+func (r *Registry) Get(name string) (*Entry, error) {
+	if e, ok := r.snapshot.Load().byName[name]; ok {
+		return e, nil
+	}
+	return nil, fmt.Errorf("%w: %q", ErrNotFound, name)
+}
+
+// List returns every model, sorted by qualified name. The caller must not
+// modify the slice.
+func (r *Registry) List() []*Entry {
+	return r.snapshot.Load().sorted
+}
+
+// Len returns the number of models.
+func (r *Registry) Len() int { return len(r.snapshot.Load().byName) }
