@@ -52,7 +52,7 @@ func Connect(ctx context.Context, protocol goplugin.ClientProtocol) (*RemoteMode
 	}
 	desc, err := rpc.Describe(ctx, &modelpb.DescribeRequest{})
 	if err != nil {
-		return nil, fmt.Errorf("describe: %w", fromStatus(err))
+		return nil, fmt.Errorf("describe: %w", fromStatus(ctx, err))
 	}
 	m := &RemoteModel{
 		rpc: rpc,
@@ -96,7 +96,7 @@ func (m *RemoteModel) SDKVersion() string { return m.sdkVersion }
 func (m *RemoteModel) Predict(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
 	res, err := m.rpc.Predict(ctx, &modelpb.PredictRequest{Input: input})
 	if err != nil {
-		return nil, fromStatus(err)
+		return nil, fromStatus(ctx, err)
 	}
 	return fromProtoResult(res)
 }
@@ -111,7 +111,7 @@ func (m *RemoteModel) PredictBatch(ctx context.Context, inputs []json.RawMessage
 	}
 	res, err := m.rpc.PredictBatch(ctx, req)
 	if err != nil {
-		return nil, nil, fromStatus(err)
+		return nil, nil, fromStatus(ctx, err)
 	}
 	if len(res.GetResults()) != len(inputs) {
 		return nil, nil, fmt.Errorf("%w: %d results for %d inputs", ErrProtocol, len(res.GetResults()), len(inputs))
@@ -144,9 +144,9 @@ func fromProtoError(e *modelpb.ModelError) error {
 	}
 }
 
-// fromStatus turns a gRPC transport error into an error of this package or
-// of package context.
-func fromStatus(err error) error {
+// fromStatus turns a gRPC transport error of a call made with ctx into an
+// error of this package or of package context.
+func fromStatus(ctx context.Context, err error) error {
 	st, ok := status.FromError(err)
 	if !ok {
 		return err
@@ -155,6 +155,11 @@ func fromStatus(err error) error {
 	case codes.DeadlineExceeded:
 		return fmt.Errorf("plugin call: %w", context.DeadlineExceeded)
 	case codes.Canceled:
+		if ctx.Err() == nil {
+			// Not our cancellation: go-plugin closed the connection because
+			// the plugin process exited.
+			return fmt.Errorf("%w: %s", ErrUnavailable, st.Message())
+		}
 		return fmt.Errorf("plugin call: %w", context.Canceled)
 	case codes.Unavailable:
 		return fmt.Errorf("%w: %s", ErrUnavailable, st.Message())

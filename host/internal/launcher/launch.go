@@ -72,6 +72,7 @@ func Launch(ctx context.Context, spec Spec, opts Options) (*Plugin, error) {
 	tail := &tailBuffer{max: 4096}
 	cmd := exec.Command(spec.Command, spec.Args...)
 	cmd.Env = append(append([]string{}, spec.Env...), plugin.LogLevelEnv+"="+levelName(logger))
+	isolate(cmd)
 	client := goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig:  plugin.HandshakeConfig(),
 		Plugins:          plugin.PluginSet(),

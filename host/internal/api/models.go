@@ -1,0 +1,118 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/modelhost/modelhost/host/internal/problem"
+	"github.com/modelhost/modelhost/host/internal/registry"
+	"github.com/modelhost/modelhost/sdk"
+)
+
+// ModelSummary is one model in the answer to GET /api/models.
+type ModelSummary struct {
+	// QualifiedName is the name used in the model's URLs.
+	QualifiedName string `json:"qualified_name"`
+	// DisplayName is a short human-readable name.
+	DisplayName string `json:"display_name"`
+	// Description says what the model does.
+	Description string `json:"description"`
+	// Version is the model's semantic version.
+	Version string `json:"version"`
+	// Status is the model's state, for example "ready".
+	Status registry.Status `json:"status"`
+}
+
+// ModelList is the answer to GET /api/models.
+type ModelList struct {
+	// Models lists every served model, sorted by qualified name; it is an
+	// empty array, never null, when no model is served.
+	Models []ModelSummary `json:"models"`
+}
+
+// ModelMetadata is the answer to GET /api/models/:name/metadata.
+type ModelMetadata struct {
+	ModelSummary
+	// InputSchema is the JSON Schema that every input satisfies.
+	InputSchema json.RawMessage `json:"input_schema"`
+	// OutputSchema is the JSON Schema of the model's outputs.
+	OutputSchema json.RawMessage `json:"output_schema"`
+}
+
+func summarize(e *registry.Entry) ModelSummary {
+	return ModelSummary{
+		QualifiedName: e.Info.QualifiedName,
+		DisplayName:   e.Info.DisplayName,
+		Description:   e.Info.Description,
+		Version:       e.Info.Version,
+		Status:        e.Status,
+	}
+}
+
+func (s *server) listModels(c echo.Context) error {
+	entries := s.reg.List()
+	list := ModelList{Models: make([]ModelSummary, 0, len(entries))}
+	for _, e := range entries {
+		list.Models = append(list.Models, summarize(e))
+	}
+	return writeJSON(c, list)
+}
+
+func (s *server) modelMetadata(c echo.Context) error {
+	e, err := s.lookup(c.Param("name"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, ModelMetadata{
+		ModelSummary: summarize(e),
+		InputSchema:  e.InputSchema,
+		OutputSchema: e.OutputSchema,
+	})
+}
+
+// lookup returns the model called name, or a 404 problem. Names that cannot
+// be qualified names are not looked up.
+func (s *server) lookup(name string) (*registry.Entry, error) {
+	if !isQualifiedName(name) {
+		return nil, problem.ModelNotFound(name)
+	}
+	e, err := s.reg.Get(name)
+	if errors.Is(err, registry.ErrNotFound) {
+		return nil, problem.ModelNotFound(name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up model %q: %w", name, err)
+	}
+	return e, nil
+}
+
+// isQualifiedName reports whether name has the shape sdk.Info.Validate
+// requires of a qualified name: ^[a-z0-9][a-z0-9_.-]*$, at most
+// sdk.MaxQualifiedNameLength bytes.
+func isQualifiedName(name string) bool {
+	if name == "" || len(name) > sdk.MaxQualifiedNameLength {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		switch b := name[i]; {
+		case 'a' <= b && b <= 'z', '0' <= b && b <= '9':
+		case i > 0 && (b == '_' || b == '.' || b == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// writeJSON answers 200 with v encoded as application/json.
+func writeJSON(c echo.Context, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode response: %w", err)
+	}
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, b)
+}

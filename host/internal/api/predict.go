@@ -1,0 +1,157 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/modelhost/modelhost/host/internal/problem"
+	"github.com/modelhost/modelhost/sdk/plugin"
+)
+
+// predict answers POST /api/models/:name/predict. The order of the checks
+// is part of the API: see the package comment.
+func (s *server) predict(c echo.Context) error {
+	name := c.Param("name")
+	entry, err := s.lookup(name)
+	if err != nil {
+		return err
+	}
+	req := c.Request()
+	if err := checkContentType(req.Header.Get(echo.HeaderContentType)); err != nil {
+		return err
+	}
+	body, err := readBody(req, s.maxBody)
+	if err != nil {
+		return err
+	}
+	doc, err := parseJSON(body)
+	if err != nil {
+		return err
+	}
+	if err := validateInput(entry.Validator, doc, s.printer); err != nil {
+		return err
+	}
+
+	ctx := req.Context()
+	if entry.PredictTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, entry.PredictTimeout)
+		defer cancel()
+	}
+	out, err := entry.Model.Predict(ctx, body)
+	switch {
+	case err == nil:
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("model %s: predict: %w", name, &problem.TimeoutError{Timeout: entry.PredictTimeout, Err: err})
+	default:
+		return fmt.Errorf("model %s: predict: %w", name, err)
+	}
+	if !json.Valid(out) {
+		return fmt.Errorf("%w: model %s returned an output that is not valid JSON (%d bytes)", plugin.ErrProtocol, name, len(out))
+	}
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, out)
+}
+
+// checkContentType accepts application/json and application/*+json, with
+// no charset or a UTF-8 one (JSON is UTF-8, RFC 8259).
+func checkContentType(contentType string) error {
+	if contentType == "" {
+		return problem.UnsupportedMediaType("")
+	}
+	mediaType, params, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return problem.UnsupportedMediaType(contentType)
+	}
+	sub, ok := strings.CutPrefix(mediaType, "application/")
+	if !ok || (sub != "json" && !strings.HasSuffix(sub, "+json")) {
+		return problem.UnsupportedMediaType(contentType)
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+		return problem.UnsupportedMediaType(contentType)
+	}
+	return nil
+}
+
+// readBody reads the whole request body, refusing more than limit bytes.
+func readBody(req *http.Request, limit int64) ([]byte, error) {
+	if req.ContentLength > limit {
+		return nil, problem.BodyTooLarge(limit)
+	}
+	body, err := io.ReadAll(io.LimitReader(req.Body, limit+1))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		// A limit applied before ours, by middleware or the server.
+		return nil, fmt.Errorf("read body: %w: %w", err, problem.BodyTooLarge(tooLarge.Limit))
+	case err != nil:
+		return nil, fmt.Errorf("read body: %w: %w", err, problem.MalformedJSON("the request body could not be read completely"))
+	case int64(len(body)) > limit:
+		return nil, problem.BodyTooLarge(limit)
+	}
+	return body, nil
+}
+
+// jsonSpace is the whitespace JSON allows between tokens.
+const jsonSpace = " \t\r\n"
+
+// parseJSON parses body as exactly one JSON document, numbers kept as
+// json.Number, as jsonschema validation wants. Its errors are 400 problems
+// that say what is wrong and where.
+func parseJSON(body []byte) (any, error) {
+	if len(bytes.Trim(body, jsonSpace)) == 0 {
+		return nil, problem.MalformedJSON("the request body is empty; send one JSON object")
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err == nil {
+		return doc, nil
+	}
+	return nil, problem.MalformedJSON(describeJSONError(body, err))
+}
+
+// describeJSONError explains a parse error of body for a person.
+func describeJSONError(body []byte, err error) string {
+	var syntax *json.SyntaxError
+	switch {
+	case errors.As(err, &syntax):
+		// Offset counts the bytes read, the offending one included.
+		return syntax.Error() + " " + position(body, syntax.Offset-1)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "unexpected end of JSON input " + position(body, int64(len(body))) + ": the document is incomplete"
+	}
+	// jsonschema.UnmarshalJSON reports data after the document without
+	// saying where; find it.
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var first json.RawMessage
+	if dec.Decode(&first) == nil {
+		off := dec.InputOffset()
+		for off < int64(len(body)) && strings.IndexByte(jsonSpace, body[off]) >= 0 {
+			off++
+		}
+		if off < int64(len(body)) {
+			return "unexpected data after the JSON document " + position(body, off) + "; send exactly one JSON document"
+		}
+	}
+	return "the request body is not valid JSON: " + strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// position describes byte offset off of body as "at line L, column C (byte
+// offset off)", lines and columns counted from 1, columns in characters.
+func position(body []byte, off int64) string {
+	off = max(0, min(off, int64(len(body))))
+	before := body[:off]
+	line := bytes.Count(before, []byte{'\n'}) + 1
+	lineStart := bytes.LastIndexByte(before, '\n') + 1
+	col := utf8.RuneCount(before[lineStart:]) + 1
+	return fmt.Sprintf("at line %d, column %d (byte offset %d)", line, col, off)
+}

@@ -1,0 +1,123 @@
+// Package cli implements the modelhost command line: it parses subcommands
+// and flags, builds the logger and configuration, and runs the host.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/modelhost/modelhost/host/internal/config"
+	"github.com/modelhost/modelhost/host/internal/server"
+)
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFailed = 1 // the command ran and failed
+	exitUsage  = 2 // bad command line or invalid configuration
+)
+
+const usage = `modelhost serves machine-learning models that run as plugin processes.
+
+Usage:
+  modelhost serve   [--config FILE] [--address HOST:PORT]   serve the models over HTTP
+  modelhost version                                         print the version
+
+Run "modelhost COMMAND --help" for a command's flags.
+`
+
+// Main runs the command line args (without the program name) and returns
+// the process exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stderr)
+	case "version", "--version":
+		fmt.Fprintf(stdout, "modelhost %s\n", version())
+		return exitOK
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "modelhost: unknown command %q\n\n%s", args[0], usage)
+		return exitUsage
+	}
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "configuration file (HCL); without it, built-in defaults apply")
+	address := fs.String("address", "", "listen address HOST:PORT, overriding server.address")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: modelhost serve [--config FILE] [--address HOST:PORT]\n\nServe the models of every plugin until SIGINT or SIGTERM.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "modelhost serve: unexpected arguments %q\n", fs.Args())
+		return exitUsage
+	}
+	cfg := config.Default()
+	if *configPath != "" {
+		var err error
+		if cfg, err = config.Load(*configPath); err != nil {
+			fmt.Fprintf(stderr, "modelhost: %v\n", err)
+			return exitUsage
+		}
+	}
+	if *address != "" {
+		cfg.Server.Address = *address
+	}
+	logger := newLogger(cfg.Log, stderr)
+	logger.Info("starting", "version", version(), "config", *configPath, "plugin_directory", cfg.Plugins.Directory)
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := server.Start(ctx, cfg, logger)
+	if err != nil {
+		logger.Error("cannot start", "error", err)
+		return exitFailed
+	}
+	if err := srv.Serve(ctx); err != nil {
+		logger.Error("server failed", "error", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+func newLogger(c config.Log, w io.Writer) hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{
+		Name:       "modelhost",
+		Level:      hclog.LevelFromString(c.Level),
+		Output:     w,
+		JSONFormat: c.Format == "json",
+	})
+}
+
+// version returns the module version the binary was built from, or
+// "devel".
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
