@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"strconv"
 	"strings"
 )
 
@@ -95,14 +97,15 @@ func (m *Model[In, Out]) PredictTyped(ctx context.Context, in In) (Out, error) {
 }
 
 // DecodeInput decodes one JSON document into a T, rejecting unknown fields
-// and trailing data. Its errors are *InputError values that point at the
-// offending field where encoding/json says which one it is.
+// and trailing data. Its errors are *InputError values; when one value is at
+// fault, its FieldError's Pointer is a JSON Pointer (RFC 6901) to it, such as
+// "/items/2/width".
 func DecodeInput[T any](data []byte) (T, error) {
 	var v T
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&v); err != nil {
-		return v, decodeError(err)
+		return v, decodeError(data, reflect.TypeFor[T](), err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return v, InvalidInput("unexpected data after the JSON document")
@@ -110,19 +113,41 @@ func DecodeInput[T any](data []byte) (T, error) {
 	return v, nil
 }
 
-func decodeError(err error) error {
+// decodeError turns an error of encoding/json from decoding data into a t
+// into an *InputError.
+func decodeError(data []byte, t reflect.Type, err error) error {
 	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) {
-		ptr := ""
-		if typeErr.Field != "" {
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		ptr, ok := typeErrorPointer(data, typeErr)
+		if !ok && typeErr.Field != "" {
+			// Less precise: Go field path, without indexes or keys.
 			ptr = "/" + strings.ReplaceAll(typeErr.Field, ".", "/")
 		}
-		return InvalidInput("", FieldError{Pointer: ptr, Detail: fmt.Sprintf("got JSON %s, want %s", typeErr.Value, typeErr.Type)})
+		got := typeErr.Value
+		if got == "bool" {
+			got = "boolean"
+		}
+		return InvalidInput("", FieldError{Pointer: ptr, Detail: fmt.Sprintf("got JSON %s, want %s", got, jsonTypeName(typeErr.Type))})
+	case errors.Is(err, io.EOF):
+		return InvalidInput("the input is empty, want a JSON document")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return InvalidInput("the input ends in the middle of its JSON document")
+	case errors.As(err, &syntaxErr):
+		return InvalidInput(fmt.Sprintf("malformed JSON at byte %d: %v", syntaxErr.Offset, syntaxErr))
 	}
-	const unknown = "json: unknown field "
-	if msg := err.Error(); strings.HasPrefix(msg, unknown) {
-		name := strings.Trim(strings.TrimPrefix(msg, unknown), `"`)
-		return InvalidInput("", FieldError{Pointer: "/" + name, Detail: "unknown field"})
+	// encoding/json has no error type for unknown fields.
+	if quoted, ok := strings.CutPrefix(err.Error(), unknownFieldPrefix); ok {
+		name, uerr := strconv.Unquote(quoted)
+		if uerr != nil {
+			name = strings.Trim(quoted, `"`)
+		}
+		ptr, ok := unknownFieldPointer(data, t, name, "")
+		if !ok {
+			ptr = "/" + escapePointerToken(name)
+		}
+		return InvalidInput("", FieldError{Pointer: ptr, Detail: "unknown field"})
 	}
 	return InvalidInput(strings.TrimPrefix(err.Error(), "json: "))
 }

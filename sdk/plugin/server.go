@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 
 	"google.golang.org/grpc/status"
 
@@ -66,6 +67,10 @@ func (s *server) PredictBatch(ctx context.Context, req *modelpb.PredictBatchRequ
 			return nil, status.FromContextError(err).Err()
 		}
 		res.Results[i] = s.predictOne(ctx, in)
+		if res.Results[i].Error != nil && ctx.Err() != nil {
+			// As in Predict: the item failed because the call ended.
+			return nil, status.FromContextError(ctx.Err()).Err()
+		}
 	}
 	return res, nil
 }
@@ -100,7 +105,16 @@ func toProtoError(err error) *modelpb.ModelError {
 		}
 		return pe
 	case errors.Is(err, sdk.ErrInvalidInput):
-		return &modelpb.ModelError{Kind: modelpb.ModelError_KIND_INVALID_INPUT, Detail: err.Error()}
+		// The host's side rebuilds an *sdk.InputError, whose message starts
+		// with "invalid input" again: drop the prefix that
+		// fmt.Errorf("%w: ...", sdk.ErrInvalidInput) puts there.
+		detail := err.Error()
+		if detail == sdk.ErrInvalidInput.Error() {
+			detail = ""
+		} else if d, ok := strings.CutPrefix(detail, sdk.ErrInvalidInput.Error()+": "); ok {
+			detail = d
+		}
+		return &modelpb.ModelError{Kind: modelpb.ModelError_KIND_INVALID_INPUT, Detail: detail}
 	default:
 		return &modelpb.ModelError{Kind: modelpb.ModelError_KIND_INTERNAL, Detail: err.Error()}
 	}

@@ -152,20 +152,24 @@ func checkExecutable(path string) error {
 	return nil
 }
 
-// explainStartError turns go-plugin's start errors into advice.
+// explainStartError turns go-plugin's start errors into advice. go-plugin's
+// own text runs over several lines of generic hints; only its first line is
+// kept, since the plugin's own output is attached by the caller.
 func explainStartError(err error, timeout time.Duration) error {
 	msg := err.Error()
+	first, _, _ := strings.Cut(msg, "\n")
 	switch {
 	case strings.Contains(msg, "timeout while waiting for plugin to start"):
-		return fmt.Errorf("plugin did not complete the handshake within %s (plugins.start_timeout): it hangs at start or is not a modelhost plugin: %w", timeout, err)
-	case strings.Contains(msg, "exited before we could connect"):
-		return fmt.Errorf("plugin exited at start, before the handshake: it is not a modelhost plugin, was built for another protocol, or failed to start: %w", err)
+		return fmt.Errorf("plugin did not complete the handshake within %s (plugins.start_timeout): it hangs at start or is not a modelhost plugin", timeout)
+	case strings.Contains(msg, "exited before we could connect"),
+		strings.Contains(msg, "Failed to read any lines from plugin's stdout"):
+		return errors.New("plugin exited during start-up, before the handshake: it failed to start (see its output), or it is not a modelhost plugin")
 	case strings.Contains(msg, "Unrecognized remote plugin message"):
-		return fmt.Errorf("program is not a modelhost plugin (it wrote something other than the go-plugin handshake to stdout): %w", err)
+		return fmt.Errorf("program is not a modelhost plugin: it wrote something other than the go-plugin handshake to stdout (%s)", first)
 	case strings.Contains(msg, "Incompatible API version"):
-		return fmt.Errorf("plugin speaks another protocol version than this host (%d): rebuild it with a matching SDK: %w", plugin.ProtocolVersion, err)
+		return fmt.Errorf("plugin speaks another protocol version than this host (%d): rebuild it with a matching SDK: %s", plugin.ProtocolVersion, first)
 	}
-	return fmt.Errorf("start plugin: %w", err)
+	return fmt.Errorf("start plugin: %s", first)
 }
 
 func levelName(l hclog.Logger) string {
