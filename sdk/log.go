@@ -15,7 +15,8 @@ func ContextWithLogger(ctx context.Context, l *slog.Logger) context.Context {
 }
 
 // Logger returns the logger carried by ctx. Inside a plugin, its lines appear
-// in the host's log under the model's name. Outside one (in a unit test, say)
+// in the host's log under the plugin's name (its model block's label or its
+// file name). Outside one (in a unit test, say)
 // it returns a logger that discards everything.
 func Logger(ctx context.Context) *slog.Logger {
 	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok && l != nil {

@@ -125,6 +125,10 @@ func describe(model sdk.MLModel, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "describe: %v\n", err)
 		return 1
 	}
+	if err := Check(model); err != nil {
+		fmt.Fprintf(stderr, "the host would refuse this model: %v\n", err)
+		return 1
+	}
 	return 0
 }
 

@@ -68,7 +68,7 @@ func Launch(ctx context.Context, spec Spec, opts Options) (*Plugin, error) {
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
-	logger := opts.Logger.Named(spec.Name)
+	logger := fixedName{opts.Logger.Named(spec.Name)}
 	tail := &tailBuffer{max: 4096}
 	cmd := exec.Command(spec.Command, spec.Args...)
 	cmd.Env = append(append([]string{}, spec.Env...), plugin.LogLevelEnv+"="+levelName(logger))
@@ -186,6 +186,15 @@ func levelName(l hclog.Logger) string {
 		return "info"
 	}
 }
+
+// fixedName is an hclog.Logger that ignores further naming. go-plugin names
+// the logger of a plugin's output after the binary; the plugin's log lines
+// should carry the name the operator knows it by (the model block's label
+// or the file name) once, not both.
+type fixedName struct{ hclog.Logger }
+
+func (l fixedName) Named(string) hclog.Logger      { return l }
+func (l fixedName) ResetNamed(string) hclog.Logger { return l }
 
 // lineLogger logs what a plugin wrote to its standard streams outside of
 // go-plugin's log protocol, one log line per line written.
