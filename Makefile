@@ -26,7 +26,7 @@ run: build ## Build everything and serve it on http://127.0.0.1:8080.
 	$(BIN)/modelhost serve --config config.hcl
 
 .PHONY: test
-test: ## Build and run every test (unit, integration), with the race detector.
+test: lint ## Check formatting and generated code, then build and run every test (unit, integration) with the race detector.
 	$(GO) test -race -count=1 $(TESTFLAGS) ./... ./sdk/...
 	@for e in $(EXAMPLES); do (cd examples/$$e && $(GO) test -race -count=1 $(TESTFLAGS) ./...) || exit 1; done
 
