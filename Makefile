@@ -37,6 +37,11 @@ lint: ## Check formatting, go vet, and that the generated protobuf code is curre
 	@for e in $(EXAMPLES); do (cd examples/$$e && $(GO) vet ./...) || exit 1; done
 	$(MAKE) proto-check
 
+.PHONY: bench
+bench: ## Measure the host against an in-process baseline (a few minutes; BENCHFLAGS=-quick for a smoke run). Results in bin/bench/.
+	$(GO) build -o $(BIN)/bench/bench ./host/bench
+	$(BIN)/bench/bench $(BENCHFLAGS)
+
 .PHONY: proto
 proto: ## Regenerate the plugin protocol's Go code with pinned generators.
 	cd sdk && $(BUF) lint && $(BUF) generate
@@ -48,3 +53,35 @@ proto-check: ## Fail if the committed protobuf code differs from a fresh generat
 .PHONY: clean
 clean: ## Remove built binaries.
 	rm -rf $(BIN)
+
+# Swagger UI, served at /docs, is vendored from npm: `make swagger-ui`
+# refreshes it at this version (see host/internal/openapi/swaggerui/README.md).
+SWAGGER_UI_VERSION := 5.35.0
+SWAGGER_UI_DIR     := host/internal/openapi/swaggerui
+SWAGGER_UI_FILES   := swagger-ui.css swagger-ui-bundle.js swagger-ui-bundle.js.LICENSE.txt favicon-16x16.png favicon-32x32.png LICENSE
+
+.PHONY: swagger-ui
+swagger-ui: ## Refresh the vendored Swagger UI from npm at SWAGGER_UI_VERSION (needs npm).
+	@command -v npm >/dev/null 2>&1 || { echo "swagger-ui: npm is required" >&2; exit 1; }
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	(cd "$$tmp" && npm pack --silent swagger-ui-dist@$(SWAGGER_UI_VERSION) >/dev/null); \
+	tar -xzf "$$tmp/swagger-ui-dist-$(SWAGGER_UI_VERSION).tgz" -C "$$tmp"; \
+	for f in $(SWAGGER_UI_FILES); do cp "$$tmp/package/$$f" "$(SWAGGER_UI_DIR)/$$f"; done; \
+	rm -f "$(SWAGGER_UI_DIR)/NOTICE"; \
+	if [ -f "$$tmp/package/NOTICE" ]; then cp "$$tmp/package/NOTICE" "$(SWAGGER_UI_DIR)/NOTICE"; fi; \
+	sed -e 's/swagger-ui-dist@[0-9][0-9A-Za-z.+-]*/swagger-ui-dist@$(SWAGGER_UI_VERSION)/g' "$(SWAGGER_UI_DIR)/README.md" > "$$tmp/README.md"; \
+	cp "$$tmp/README.md" "$(SWAGGER_UI_DIR)/README.md"; \
+	echo "swagger-ui: $(SWAGGER_UI_DIR) now holds swagger-ui-dist@$(SWAGGER_UI_VERSION)"
+
+# The web UI's browser libraries are vendored from npm into
+# host/internal/web/static/vendor/: `make web-assets` refreshes them at these
+# versions (each directory's README.md names package, version and licence).
+# The browser tests in host/browser, part of `make test`, need Chromium
+# (apt-get install chromium, or CHROME_PATH); with CI set they fail without it.
+JSON_EDITOR_VERSION := 2.17.2
+PICO_VERSION        := 2.1.1
+
+.PHONY: web-assets
+web-assets: ## Refresh the web UI's vendored json-editor and Pico CSS from npm at the pinned versions (needs npm).
+	@command -v npm >/dev/null 2>&1 || { echo "web-assets: npm is required" >&2; exit 1; }
+	host/internal/web/update-vendor.sh $(JSON_EDITOR_VERSION) $(PICO_VERSION)

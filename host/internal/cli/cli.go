@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/modelhost/modelhost/host/internal/config"
+	"github.com/modelhost/modelhost/host/internal/openapi"
 	"github.com/modelhost/modelhost/host/internal/server"
 )
 
@@ -30,6 +31,8 @@ const usage = `modelhost serves machine-learning models that run as plugin proce
 
 Usage:
   modelhost serve   [--config FILE] [--address HOST:PORT]   serve the models over HTTP
+  modelhost openapi [--config FILE]                         print the OpenAPI document of the models
+  modelhost checksum [--hcl] PATH...                        print the SHA-256 lines that pin plugin binaries
   modelhost version                                         print the version
 
 Run "modelhost COMMAND --help" for a command's flags.
@@ -45,6 +48,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], stderr)
+	case "openapi":
+		return printOpenAPI(ctx, args[1:], stdout, stderr)
+	case "checksum":
+		return checksum(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "modelhost %s\n", version())
 		return exitOK
@@ -99,6 +106,68 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	if err := srv.Serve(ctx); err != nil {
 		logger.Error("server failed", "error", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// printOpenAPI starts the plugins as serve does, writes the OpenAPI document
+// of their models to stdout, and stops them. Logs go to stderr.
+func printOpenAPI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("openapi", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "configuration file (HCL); without it, built-in defaults apply")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: modelhost openapi [--config FILE]
+
+Start the plugins that "modelhost serve" would start, write the OpenAPI 3.1
+document of their models to standard output, stop the plugins and exit. The
+document is the one that "modelhost serve" answers GET /openapi.json with.
+Logs go to standard error; a plugin that does not start is logged and left
+out of the document. No address is listened on.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "modelhost openapi: unexpected arguments %q\n", fs.Args())
+		return exitUsage
+	}
+	cfg := config.Default()
+	if *configPath != "" {
+		var err error
+		if cfg, err = config.Load(*configPath); err != nil {
+			fmt.Fprintf(stderr, "modelhost: %v\n", err)
+			return exitUsage
+		}
+	}
+	logger := newLogger(cfg.Log, stderr)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	reg, stopPlugins, err := server.LoadModels(ctx, cfg, logger)
+	if err != nil {
+		logger.Error("cannot start the plugins", "error", err)
+		return exitFailed
+	}
+	doc, err := openapi.Build(reg.List(), openapi.Options{
+		MaxBodyBytes:   cfg.Server.MaxBodyBytes,
+		MaxHeaderBytes: cfg.Server.MaxHeaderBytes,
+		AuthEnabled:    cfg.Auth.Enabled(),
+	})
+	stopPlugins()
+	if err != nil {
+		logger.Error("cannot build the OpenAPI document", "error", err)
+		return exitFailed
+	}
+	if _, err := stdout.Write(doc); err != nil {
+		logger.Error("cannot write the OpenAPI document", "error", err)
 		return exitFailed
 	}
 	return exitOK

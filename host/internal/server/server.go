@@ -17,7 +17,10 @@ import (
 	"github.com/modelhost/modelhost/host/internal/api"
 	"github.com/modelhost/modelhost/host/internal/config"
 	"github.com/modelhost/modelhost/host/internal/launcher"
+	"github.com/modelhost/modelhost/host/internal/openapi"
 	"github.com/modelhost/modelhost/host/internal/registry"
+	"github.com/modelhost/modelhost/host/internal/supervisor"
+	"github.com/modelhost/modelhost/host/internal/web"
 )
 
 // Server is a running host: its plugins, its registry and its HTTP server.
@@ -25,7 +28,8 @@ type Server struct {
 	cfg      *config.Config
 	logger   hclog.Logger
 	registry *registry.Registry
-	plugins  []*launcher.Plugin
+	plugins  []*supervisor.Supervisor
+	runtime  *launcher.RuntimeDir
 	http     *http.Server
 	listener net.Listener
 }
@@ -47,20 +51,47 @@ func Start(ctx context.Context, cfg *config.Config, logger hclog.Logger) (*Serve
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Server.Address, err)
 	}
 	s.listener = ln
+	handler := api.New(s.registry, api.Options{
+		MaxBodyBytes:       cfg.Server.MaxBodyBytes,
+		Logger:             logger.Named("http"),
+		MaxHeaderBytes:     cfg.Server.MaxHeaderBytes,
+		TokenDigests:       cfg.Auth.TokenDigests,
+		CORSAllowedOrigins: cfg.CORS.AllowedOrigins,
+		Limits:             func(e *registry.Entry) api.Limits { return api.Limits(cfg.LimitsFor(e.Source)) },
+	})
+	if err := web.Register(handler, s.registry, web.Options{Logger: logger.Named("web"), PluginDirectory: cfg.Plugins.Directory}); err != nil {
+		_ = ln.Close()
+		s.stopPlugins()
+		return nil, fmt.Errorf("web UI: %w", err)
+	}
+	openapi.Register(handler, s.registry, openapi.Options{
+		MaxBodyBytes:   cfg.Server.MaxBodyBytes,
+		MaxHeaderBytes: cfg.Server.MaxHeaderBytes,
+		AuthEnabled:    cfg.Auth.Enabled(),
+	})
 	s.http = &http.Server{
-		Handler: api.New(s.registry, api.Options{
-			MaxBodyBytes: cfg.Server.MaxBodyBytes,
-			Logger:       logger.Named("http"),
-		}),
+		Handler:           handler,
 		ReadTimeout:       cfg.Server.ReadTimeout,
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
 		WriteTimeout:      cfg.Server.WriteTimeout,
 		IdleTimeout:       cfg.Server.IdleTimeout,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    cfg.Server.MaxHeaderBytes,
 		ErrorLog:          logger.Named("http").StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
 	}
 	logger.Info("host ready", "address", "http://"+ln.Addr().String(), "models", s.registry.Len(), "startup", time.Since(begin).Round(time.Millisecond))
 	return s, nil
+}
+
+// LoadModels starts the plugins and registers their models as Start does,
+// but listens on nothing: it is for commands that only read the models,
+// such as "modelhost openapi". The caller must call stop, which stops the
+// plugins.
+func LoadModels(ctx context.Context, cfg *config.Config, logger hclog.Logger) (reg *registry.Registry, stop func(), err error) {
+	s := &Server{cfg: cfg, logger: logger, registry: registry.New()}
+	if err := s.startPlugins(ctx); err != nil {
+		return nil, nil, err
+	}
+	return s.registry, s.stopPlugins, nil
 }
 
 // Addr returns the address the server listens on.
@@ -109,38 +140,41 @@ func (s *Server) startPlugins(ctx context.Context) error {
 		s.logger.Warn("no plugins to launch: put plugin binaries in the plugin directory or add model blocks to the config", "directory", s.cfg.Plugins.Directory)
 		return nil
 	}
-	results := launcher.LaunchAll(ctx, specs, launcher.Options{
-		Logger:       s.logger.Named("plugin"),
-		StartTimeout: s.cfg.Plugins.StartTimeout,
-	})
+	opts := s.launchOptions()
+	results := launcher.LaunchAll(ctx, specs, opts)
 	for _, r := range results {
 		if r.Err != nil {
 			s.logger.Error("plugin not started; skipping it", "plugin", r.Spec.Name, "path", r.Spec.Command, "origin", r.Spec.Origin, "reason", r.Err)
 			continue
 		}
 		p := r.Plugin
-		entry, err := registry.NewEntry(p.Model, p.Spec.Command, p.Spec.PredictTimeout)
+		sup := s.supervise(p, opts)
+		entry, err := registry.NewEntry(sup, p.Spec.Command, p.Spec.PredictTimeout)
 		if err == nil {
+			entry.Monitor = sup
 			err = s.registry.Add(entry)
 		}
 		if err != nil {
 			s.logger.Error("plugin's model not registered; stopping the plugin", "plugin", r.Spec.Name, "path", r.Spec.Command, "origin", r.Spec.Origin, "reason", err)
-			p.Stop()
+			sup.Stop()
 			continue
 		}
-		s.plugins = append(s.plugins, p)
-		info := p.Model.Info()
+		s.plugins = append(s.plugins, sup)
+		info := sup.Info()
 		s.logger.Info("model ready", "model", info.QualifiedName, "version", info.Version,
 			"plugin", r.Spec.Command, "origin", r.Spec.Origin, "pid", p.PID(), "startup", p.StartDuration.Round(time.Millisecond))
 	}
 	return nil
 }
 
-// stopPlugins stops every plugin concurrently and waits for them.
+// stopPlugins stops every plugin concurrently, each once its in-flight
+// predictions finish (within plugins.drain_timeout), waits for them, and
+// removes the runtime directory.
 func (s *Server) stopPlugins() {
 	var wg sync.WaitGroup
 	for _, p := range s.plugins {
 		wg.Go(p.Stop)
 	}
 	wg.Wait()
+	s.removeRuntime()
 }

@@ -1,0 +1,664 @@
+package openapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/modelhost/modelhost/host/internal/api"
+	"github.com/modelhost/modelhost/host/internal/problem"
+	"github.com/modelhost/modelhost/host/internal/registry"
+	"github.com/modelhost/modelhost/sdk"
+	"github.com/modelhost/modelhost/sdk/plugin"
+)
+
+// SpecVersion is the version of the OpenAPI Specification that the
+// document follows.
+const SpecVersion = "3.1.0"
+
+// Options configures the document.
+type Options struct {
+	// Version is the host's version, the document's info.version. Empty
+	// means the version of the main module the binary was built from, or
+	// "devel", as "modelhost version" prints it.
+	Version string
+	// MaxBodyBytes is the server's request body limit, stated in the
+	// description of 413 responses. Zero or less means
+	// api.DefaultMaxBodyBytes, as for the API.
+	MaxBodyBytes int64
+	// MaxHeaderBytes is the server's limit on the request line and
+	// headers, stated in 431 responses. Zero or less means
+	// api.DefaultMaxHeaderBytes, as for the API.
+	MaxHeaderBytes int
+	// AuthEnabled states that the endpoints under /api/ require a bearer
+	// token (api.Options.TokenDigests is not empty: the configuration has
+	// an auth block). The document then declares the security scheme
+	// bearerAuth, requires it for every operation, and lists their 401
+	// response. False: the document states that no authentication is
+	// needed (security: []).
+	AuthEnabled bool
+}
+
+// Build returns the OpenAPI 3.1 document, as indented JSON, of the host
+// serving models (as registry.List returns them): the generic endpoints, and
+// one predict operation per model whose request and response bodies are the
+// model's own input and output schemas. It does not call the models.
+func Build(models []*registry.Entry, opts Options) ([]byte, error) {
+	doc, err := build(models, opts)
+	if err != nil {
+		return nil, err
+	}
+	b, err := encodeIndented(doc)
+	if err != nil {
+		return nil, fmt.Errorf("encode OpenAPI document: %w", err)
+	}
+	return b, nil
+}
+
+// projectURL is the project's home, where the problem types are
+// documented too.
+const projectURL = "https://github.com/modelhost/modelhost"
+
+// The names of the generic components. Every model component has a "." in
+// its name (qualified name, ".", type), so these never collide with one.
+const (
+	schemaProblem       = "Problem"
+	schemaFieldError    = "ProblemFieldError"
+	schemaModelList     = "ModelList"
+	schemaModelSummary  = "ModelSummary"
+	schemaModelMetadata = "ModelMetadata"
+	paramQualifiedName  = "QualifiedName"
+	headerRetryAfter    = "RetryAfter"
+	headerWWWAuth       = "WWWAuthenticate"
+	tagModels           = "models"
+	jsonType            = "application/json"
+	// securityScheme is the name of the bearer token scheme, declared when
+	// authentication is on.
+	securityScheme = "bearerAuth"
+)
+
+type document struct {
+	OpenAPI string   `json:"openapi"`
+	Info    info     `json:"info"`
+	Servers []server `json:"servers"`
+	// Security is empty when the API has no authentication, which it then
+	// says, and requires bearerAuth when it has.
+	Security   []any       `json:"security"`
+	Tags       []tag       `json:"tags"`
+	Paths      *object     `json:"paths"`
+	Components *components `json:"components"`
+}
+
+type info struct {
+	Title       string   `json:"title"`
+	Summary     string   `json:"summary,omitempty"`
+	Description string   `json:"description,omitempty"`
+	Contact     *contact `json:"contact,omitempty"`
+	Version     string   `json:"version"`
+}
+
+type contact struct {
+	Name string `json:"name"`
+	URL  string `json:"url"`
+}
+
+type server struct {
+	URL         string `json:"url"`
+	Description string `json:"description,omitempty"`
+}
+
+type tag struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+}
+
+type components struct {
+	Schemas    *object `json:"schemas"`
+	Responses  *object `json:"responses"`
+	Parameters *object `json:"parameters"`
+	Headers    *object `json:"headers"`
+	// SecuritySchemes is nil when the API has no authentication.
+	SecuritySchemes *object `json:"securitySchemes,omitempty"`
+}
+
+type pathItem struct {
+	Get  *operation `json:"get,omitempty"`
+	Post *operation `json:"post,omitempty"`
+}
+
+type operation struct {
+	Tags        []string     `json:"tags,omitempty"`
+	Summary     string       `json:"summary,omitempty"`
+	Description string       `json:"description,omitempty"`
+	OperationID string       `json:"operationId"`
+	Parameters  []any        `json:"parameters,omitempty"`
+	RequestBody *requestBody `json:"requestBody,omitempty"`
+	Responses   *object      `json:"responses"`
+	// Security is nil, inheriting the document's, when the API has no
+	// authentication.
+	Security []any `json:"security,omitempty"`
+}
+
+type requestBody struct {
+	Description string  `json:"description,omitempty"`
+	Required    bool    `json:"required"`
+	Content     *object `json:"content"`
+}
+
+type mediaType struct {
+	Schema   any     `json:"schema"`
+	Examples *object `json:"examples,omitempty"`
+}
+
+type example struct {
+	Summary string `json:"summary,omitempty"`
+	Value   any    `json:"value"`
+}
+
+type response struct {
+	Description string  `json:"description"`
+	Headers     *object `json:"headers,omitempty"`
+	Content     *object `json:"content,omitempty"`
+}
+
+type reference struct {
+	Ref string `json:"$ref"`
+}
+
+func schemaRef(name string) reference { return reference{Ref: componentsPrefix + name} }
+
+func build(models []*registry.Entry, opts Options) (*document, error) {
+	if opts.Version == "" {
+		opts.Version = buildVersion()
+	}
+	names := newComponentNames()
+	for _, n := range []string{schemaProblem, schemaFieldError, schemaModelList, schemaModelSummary, schemaModelMetadata} {
+		names.reserve(n)
+	}
+	ioNames := make([][2]string, len(models))
+	for i, e := range models {
+		q := e.Info.QualifiedName
+		ioNames[i] = [2]string{names.take(q + ".Input"), names.take(q + ".Output")}
+	}
+
+	doc := &document{
+		OpenAPI: SpecVersion,
+		Info: info{
+			Title:   "modelhost",
+			Summary: "Machine-learning models served over HTTP, each in its own plugin process.",
+			Description: "Every model has an operation of its own, `POST /api/models/{qualified_name}/predict`, " +
+				"whose request and response bodies are the model's input and output JSON Schemas. " +
+				"The server validates each input against the model's input schema before calling the model. " +
+				"Every error is an RFC 9457 problem details document (`application/problem+json`); " +
+				"its `type` is a link to the problem's description. " +
+				authDescription(opts.AuthEnabled) + "\n\n" +
+				"This document describes the models the server is serving now: it changes when they do.",
+			Contact: &contact{Name: "modelhost", URL: projectURL},
+			Version: opts.Version,
+		},
+		Servers:  []server{{URL: "/", Description: "This server"}},
+		Security: security(opts.AuthEnabled),
+		Tags:     []tag{{Name: tagModels, Description: "List and describe the served models, and call any of them by name."}},
+		Paths:    &object{},
+		Components: &components{
+			Schemas:    &object{},
+			Responses:  &object{},
+			Parameters: &object{},
+			Headers:    &object{},
+		},
+	}
+	c := doc.Components
+	addGenericSchemas(c.Schemas)
+	exampleModel := "iris_model"
+	if len(models) > 0 {
+		exampleModel = models[0].Info.QualifiedName
+	}
+	addProblemResponses(c, exampleModel, opts)
+	c.Parameters.set(paramQualifiedName, qualifiedNameParameter(models))
+	c.Headers.set(headerRetryAfter, obj(
+		"description", "Seconds to wait before sending the request again.",
+		"schema", obj("type", "integer", "minimum", 0),
+	))
+	if opts.AuthEnabled {
+		c.Headers.set(headerWWWAuth, obj(
+			"description", "The challenge of a 401 (RFC 6750): `"+problem.WWWAuthenticate+
+				"`, followed by `, error=\"invalid_token\"` when the request sent a token that the server does not accept.",
+			"schema", obj("type", "string"),
+			"example", problem.WWWAuthenticate,
+		))
+		c.SecuritySchemes = obj(securityScheme, obj(
+			"type", "http",
+			"scheme", "bearer",
+			"description", "An API token of the server's auth block, sent as `Authorization: Bearer TOKEN`. "+
+				"Every endpoint under /api/ requires one; /openapi.json and /docs do not.",
+		))
+	}
+	addGenericPaths(doc.Paths, opts.AuthEnabled)
+
+	opIDs := map[string]bool{"list_models": true, "get_model_metadata": true, "predict": true}
+	for i, e := range models {
+		ms, err := convertModelSchemas(e.Info.QualifiedName, ioNames[i][0], ioNames[i][1], e.InputSchema, e.OutputSchema, names)
+		if err != nil {
+			return nil, fmt.Errorf("model %s: %w", e.Info.QualifiedName, err)
+		}
+		for _, s := range ms.schemas {
+			c.Schemas.set(s.name, s.schema)
+		}
+		doc.Tags = append(doc.Tags, modelTag(e.Info))
+		doc.Paths.set(predictPath(e.Info.QualifiedName), pathItem{Post: modelOperation(e, ms, uniqueOperationID(e.Info.QualifiedName, opIDs), opts.AuthEnabled)})
+	}
+	return doc, nil
+}
+
+// authDescription is what the document's description says about
+// authentication.
+func authDescription(auth bool) string {
+	if auth {
+		return "Every endpoint under `/api/` requires an API token, sent as `Authorization: Bearer TOKEN` " +
+			"(in Swagger UI: **Authorize**); without a valid one the server answers 401."
+	}
+	return "The API has no authentication: put the server behind a proxy that adds it, " +
+		"or give it an `auth` block, if it listens beyond the local machine."
+}
+
+// security is the security requirement of the document and of each of its
+// operations: bearerAuth when authentication is on, none otherwise.
+func security(auth bool) []any {
+	if !auth {
+		return []any{}
+	}
+	return []any{obj(securityScheme, []any{})}
+}
+
+// operationSecurity is the security of an operation: the document's when
+// authentication is on, stated again so that each operation under /api/
+// says it on its own; nil, inheriting the document's empty one, when it is
+// off.
+func operationSecurity(auth bool) []any {
+	if !auth {
+		return nil
+	}
+	return security(auth)
+}
+
+func predictPath(qualifiedName string) string {
+	return "/api/models/" + qualifiedName + "/predict"
+}
+
+// uniqueOperationID returns "predict_" and qualifiedName with every
+// character that is not a letter, digit or "_" replaced by "_", made unique
+// among ids with a suffix, so that client generators can use it as a method
+// name.
+func uniqueOperationID(qualifiedName string, ids map[string]bool) string {
+	base := "predict_" + strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+			return r
+		}
+		return '_'
+	}, qualifiedName)
+	id := base
+	for i := 2; ids[id]; i++ {
+		id = base + "_" + strconv.Itoa(i)
+	}
+	ids[id] = true
+	return id
+}
+
+func modelTag(i sdk.Info) tag {
+	return tag{Name: i.QualifiedName, Description: i.DisplayName}
+}
+
+// modelOperation is the predict operation of one model.
+func modelOperation(e *registry.Entry, ms *modelSchemas, operationID string, auth bool) *operation {
+	i := e.Info
+	description := strings.TrimSpace(i.Description)
+	if description != "" {
+		description += "\n\n"
+	}
+	description += "Model version " + i.Version + ". The input must satisfy the schema `" + ms.input +
+		"`; the server checks it before calling the model and answers 422 with a JSON Pointer to each problem otherwise."
+	if e.PredictTimeout > 0 {
+		description += " The model must answer within " + e.PredictTimeout.String() + ", or the server answers 504."
+	}
+	input := mediaType{Schema: schemaRef(ms.input), Examples: examples(ms.inputExamples, "Example input")}
+	output := mediaType{Schema: schemaRef(ms.output), Examples: examples(ms.outputExamples, "Example output")}
+	return &operation{
+		Tags:        []string{i.QualifiedName},
+		Summary:     i.DisplayName,
+		Description: description,
+		OperationID: operationID,
+		RequestBody: &requestBody{
+			Description: "One input of " + i.DisplayName + ".",
+			Required:    true,
+			Content:     obj(jsonType, input),
+		},
+		Responses: predictResponses(response{
+			Description: "The model's output.",
+			Content:     obj(jsonType, output),
+		}, auth),
+		Security: operationSecurity(auth),
+	}
+}
+
+// examples turns the "examples" of a schema into a Media Type Object's
+// examples, named example_1, example_2, ... Nil if there are none.
+func examples(values []any, summary string) *object {
+	if len(values) == 0 {
+		return nil
+	}
+	o := &object{}
+	for i, v := range values {
+		n := strconv.Itoa(i + 1)
+		o.set("example_"+n, example{Summary: summary + " " + n, Value: v})
+	}
+	return o
+}
+
+// predictResponses are the responses of a predict operation.
+func predictResponses(ok response, auth bool) *object {
+	return responses(ok, auth, map[string]string{
+		"400": "MalformedJSON",
+		"404": "ModelNotFound",
+		"408": "RequestTimeout",
+		"413": "BodyTooLarge",
+		"415": "UnsupportedMediaType",
+		"422": "InvalidInput",
+		"429": "ModelBusy",
+		"500": "ModelFailed",
+		"502": "BadPluginResponse",
+		"503": "ModelUnavailable",
+		"504": "ModelTimeout",
+	})
+}
+
+// responses returns the responses of an operation under /api/, sorted by
+// status: ok as 200, the shared responses named in errs by status, and
+// those that every such operation may answer: 431 (the headers are too
+// large), and 401 when authentication is on.
+func responses(ok response, auth bool, errs map[string]string) *object {
+	all := map[string]any{"200": ok, "431": responseRef("HeadersTooLarge")}
+	if auth {
+		all["401"] = responseRef("Unauthorized")
+	}
+	for status, name := range errs {
+		all[status] = responseRef(name)
+	}
+	o := &object{}
+	for _, status := range slices.Sorted(maps.Keys(all)) { // three digits each: sorted as numbers
+		o.set(status, all[status])
+	}
+	return o
+}
+
+func responseRef(name string) reference { return reference{Ref: "#/components/responses/" + name} }
+
+func addGenericPaths(paths *object, auth bool) {
+	nameParam := reference{Ref: "#/components/parameters/" + paramQualifiedName}
+	paths.set("/api/models", pathItem{Get: &operation{
+		Tags:        []string{tagModels},
+		Summary:     "List the models",
+		Description: "Every served model, sorted by qualified name. The list is empty, never null, when no model is served.",
+		OperationID: "list_models",
+		Responses: responses(
+			response{Description: "The served models.", Content: obj(jsonType, mediaType{Schema: schemaRef(schemaModelList)})},
+			auth, map[string]string{"500": "InternalError"},
+		),
+		Security: operationSecurity(auth),
+	}})
+	paths.set("/api/models/{qualified_name}/metadata", pathItem{Get: &operation{
+		Tags:        []string{tagModels},
+		Summary:     "Describe a model",
+		Description: "A model's name, description and version, with its input and output JSON Schemas (draft 2020-12).",
+		OperationID: "get_model_metadata",
+		Parameters:  []any{nameParam},
+		Responses: responses(
+			response{Description: "The model's metadata.", Content: obj(jsonType, mediaType{Schema: schemaRef(schemaModelMetadata)})},
+			auth, map[string]string{"404": "ModelNotFound", "500": "InternalError"},
+		),
+		Security: operationSecurity(auth),
+	}})
+	paths.set("/api/models/{qualified_name}/predict", pathItem{Post: &operation{
+		Tags:    []string{tagModels},
+		Summary: "Run a prediction with any model",
+		Description: "Runs one prediction with the model named in the path. The body must satisfy the model's " +
+			"`input_schema` (see `GET /api/models/{qualified_name}/metadata`); each model's own operation " +
+			"documents its input and output exactly.",
+		OperationID: "predict",
+		Parameters:  []any{nameParam},
+		RequestBody: &requestBody{
+			Description: "One input: a JSON object that satisfies the model's input schema.",
+			Required:    true,
+			Content: obj(jsonType, mediaType{Schema: obj(
+				"type", "object",
+				"description", "An input of the model: see its input schema.",
+			)}),
+		},
+		Responses: predictResponses(response{
+			Description: "The model's output, which satisfies its output schema.",
+			Content: obj(jsonType, mediaType{Schema: obj(
+				"type", "object",
+				"description", "An output of the model: see its output schema.",
+			)}),
+		}, auth),
+		Security: operationSecurity(auth),
+	}})
+}
+
+// qualifiedNamePattern is the shape of a qualified name, as sdk.Info.Validate
+// checks it.
+const qualifiedNamePattern = "^[a-z0-9][a-z0-9_.-]*$"
+
+func qualifiedNameParameter(models []*registry.Entry) *object {
+	p := obj(
+		"name", "qualified_name",
+		"in", "path",
+		"required", true,
+		"description", "The model's qualified name, as GET /api/models lists it.",
+		"schema", obj("type", "string", "pattern", qualifiedNamePattern, "maxLength", sdk.MaxQualifiedNameLength),
+	)
+	if len(models) > 0 {
+		ex := &object{}
+		for _, e := range models {
+			ex.set(e.Info.QualifiedName, example{Summary: e.Info.DisplayName, Value: e.Info.QualifiedName})
+		}
+		p.set("examples", ex)
+	}
+	return p
+}
+
+func addGenericSchemas(schemas *object) {
+	summaryProps := func() *object {
+		return obj(
+			"qualified_name", obj("type", "string", "pattern", qualifiedNamePattern, "maxLength", sdk.MaxQualifiedNameLength,
+				"description", "The name to use in the model's URLs."),
+			"display_name", obj("type", "string", "description", "A short human-readable name."),
+			"description", obj("type", "string", "description", "What the model does."),
+			"version", obj("type", "string", "description", "The model's semantic version, such as 1.0.0."),
+			"status", obj("type", "string", "description", "The model's state; ready for every model listed today.",
+				"examples", []any{string(registry.StatusReady)}),
+		)
+	}
+	summaryRequired := []any{"qualified_name", "display_name", "description", "version", "status"}
+	anySchema := func(description string) *object {
+		return obj("type", []any{"object", "boolean"}, "description", description)
+	}
+	metadataProps := summaryProps()
+	metadataProps.set("input_schema", anySchema("The JSON Schema (draft 2020-12) that every input must satisfy. Its examples, if any, are valid inputs."))
+	metadataProps.set("output_schema", anySchema("The JSON Schema (draft 2020-12) of the model's outputs."))
+
+	schemas.set(schemaModelList, obj(
+		"type", "object",
+		"description", "The served models.",
+		"properties", obj("models", obj(
+			"type", "array",
+			"description", "Every served model, sorted by qualified name.",
+			"items", schemaRef(schemaModelSummary),
+		)),
+		"required", []any{"models"},
+	))
+	schemas.set(schemaModelSummary, obj(
+		"type", "object",
+		"description", "One served model.",
+		"properties", summaryProps(),
+		"required", summaryRequired,
+	))
+	schemas.set(schemaModelMetadata, obj(
+		"type", "object",
+		"description", "A served model with its JSON Schemas.",
+		"properties", metadataProps,
+		"required", append(summaryRequired, "input_schema", "output_schema"),
+	))
+	schemas.set(schemaProblem, obj(
+		"type", "object",
+		"description", "An RFC 9457 problem details document: what went wrong with a request.",
+		"properties", obj(
+			"type", obj("type", "string", "format", "uri",
+				"description", "A URI naming the kind of problem, a link to its description; about:blank for a status without a type of its own. Compare it, not title or detail, to tell problems apart."),
+			"title", obj("type", "string", "description", "A short summary of the type; the same for every occurrence."),
+			"status", obj("type", "integer", "minimum", 100, "maximum", 599, "description", "The HTTP status code, repeated."),
+			"detail", obj("type", "string", "description", "What went wrong this time, for a person. Its wording may change between versions."),
+			"instance", obj("type", "string", "format", "uri-reference", "description", "The request's path."),
+			"errors", obj(
+				"type", "array",
+				"description", "For invalid-input only: one entry per problem in the input, sorted by pointer.",
+				"items", schemaRef(schemaFieldError),
+			),
+		),
+		"required", []any{"type", "title", "status", "detail"},
+	))
+	schemas.set(schemaFieldError, obj(
+		"type", "object",
+		"description", "One problem located at a value of the request body.",
+		"properties", obj(
+			"pointer", obj("type", "string", "format", "json-pointer",
+				"description", "A JSON Pointer (RFC 6901) into the request body; \"\" is the whole body. A missing or unknown property is pointed at itself."),
+			"detail", obj("type", "string", "description", "What is wrong with that value."),
+		),
+		"required", []any{"pointer", "detail"},
+	))
+}
+
+// problemExample is one example of a problem response.
+type problemExample struct {
+	name string
+	err  error
+}
+
+// The details of the problems that package api words itself, as it sends
+// them (the tests compare the examples with the server's answers).
+const (
+	// detailMissingToken and detailInvalidToken are the details of the
+	// 401s for a request without a bearer token and with one that the
+	// server does not accept.
+	detailMissingToken = "this endpoint requires an API token: send it as Authorization: Bearer TOKEN"
+	detailInvalidToken = "the API token is not valid"
+	// detailQueueFull and detailQueueTimeout are the details of the 429s
+	// for a model whose wait queue is full (with its concurrency and queue
+	// length) and for a request that waited too long (with the wait).
+	detailQueueFull    = "the model is answering %d requests, as many as it may at once, and %d more are waiting; try again shortly"
+	detailQueueTimeout = "the model stayed busy for the %s that a request may wait for its turn; try again shortly"
+)
+
+// addProblemResponses adds the error responses to components. Their
+// examples come from problem.FromError and the problem constructors, so that
+// they carry the type URIs, titles and details the server sends.
+func addProblemResponses(c *components, exampleModel string, opts Options) {
+	instance := predictPath(exampleModel)
+	maxBody := opts.MaxBodyBytes
+	if maxBody <= 0 {
+		maxBody = api.DefaultMaxBodyBytes
+	}
+	maxHeader := opts.MaxHeaderBytes
+	if maxHeader <= 0 {
+		maxHeader = api.DefaultMaxHeaderBytes
+	}
+	add := func(name, description, at string, exs ...problemExample) {
+		o := &object{}
+		retry, challenge := false, false
+		titles := map[string]int{}
+		for _, ex := range exs {
+			titles[problem.FromError(ex.err).Title]++
+		}
+		for _, ex := range exs {
+			d := *problem.FromError(ex.err)
+			d.Instance = at
+			summary := d.Title
+			if titles[d.Title] > 1 { // "Model busy (queue full)", to tell them apart
+				summary += " (" + strings.ReplaceAll(ex.name, "-", " ") + ")"
+			}
+			o.set(ex.name, example{Summary: summary, Value: d})
+			// problem.Write sends these headers with these statuses.
+			retry = retry || d.Status == http.StatusServiceUnavailable || d.Status == http.StatusTooManyRequests
+			challenge = challenge || d.Status == http.StatusUnauthorized
+		}
+		r := response{Description: description, Content: obj(problem.ContentType, mediaType{
+			Schema:   schemaRef(schemaProblem),
+			Examples: o,
+		})}
+		switch {
+		case retry:
+			r.Headers = obj("Retry-After", reference{Ref: "#/components/headers/" + headerRetryAfter})
+		case challenge:
+			r.Headers = obj("WWW-Authenticate", reference{Ref: "#/components/headers/" + headerWWWAuth})
+		}
+		c.Responses.set(name, r)
+	}
+	add("MalformedJSON", "The body is empty, could not be read, or is not exactly one well-formed JSON document.", instance,
+		problemExample{"malformed-json", problem.MalformedJSON("invalid character '}' looking for beginning of object key string at line 1, column 21 (byte offset 20)")})
+	add("ModelNotFound", "No served model has this name.", "/api/models/no_such_model/predict",
+		problemExample{"model-not-found", problem.ModelNotFound("no_such_model")})
+	add("BodyTooLarge", "The body is larger than the server's limit of "+strconv.FormatInt(maxBody, 10)+" bytes (server.max_body_bytes).", instance,
+		problemExample{"body-too-large", problem.BodyTooLarge(maxBody)})
+	add("UnsupportedMediaType", "The Content-Type is not application/json or application/*+json (with no charset or charset=utf-8).", instance,
+		problemExample{"unsupported-media-type", problem.UnsupportedMediaType("text/plain")})
+	add("InvalidInput", "The input does not satisfy the model's input schema, or the model rejected it: errors points at each problem.", instance,
+		problemExample{"invalid-input", &problem.ValidationError{Fields: []problem.FieldError{
+			{Pointer: "/colour", Detail: "is not allowed: the schema defines no such property"},
+			{Pointer: "/petal_width", Detail: "must be greater than 0, got -1"},
+		}}})
+	add("ModelFailed", "The model failed to compute the prediction (the server's log has the model's error), or the server failed.", instance,
+		problemExample{"model-failed", fmt.Errorf("predict: %w", plugin.ErrModelFailed)},
+		problemExample{"internal-error", errors.New("unexpected")})
+	add("BadPluginResponse", "The model's plugin answered something the server cannot use.", instance,
+		problemExample{"bad-plugin-response", fmt.Errorf("predict: %w", plugin.ErrProtocol)})
+	add("ModelUnavailable", "The model's plugin process cannot be reached, or the request was canceled before the model answered. Retry after the delay in Retry-After.", instance,
+		problemExample{"model-unavailable", fmt.Errorf("predict: %w", plugin.ErrUnavailable)},
+		problemExample{"request-canceled", fmt.Errorf("predict: %w", context.Canceled)})
+	add("ModelTimeout", "The model did not answer within its predict timeout.", instance,
+		problemExample{"model-timeout", &problem.TimeoutError{Timeout: 30 * time.Second, Err: context.DeadlineExceeded}})
+	add("InternalError", "The server failed in a way it did not anticipate; its log has the error.", "/api/models",
+		problemExample{"internal-error", errors.New("unexpected")})
+	add("RequestTimeout", "The request body did not arrive within the server's read timeout (server.read_timeout).", instance,
+		problemExample{"request-timeout", problem.RequestTimeout()})
+	add("ModelBusy", "The model is answering as many requests as it may at once and its wait queue is full, "+
+		"or the request waited in the queue for longer than it may (the limits of the model's configuration). "+
+		"Retry after the delay in Retry-After.", instance,
+		problemExample{"queue-full", problem.ModelBusy(fmt.Sprintf(detailQueueFull, 4, 8))},
+		problemExample{"queue-timeout", problem.ModelBusy(fmt.Sprintf(detailQueueTimeout, 2*time.Second))})
+	add("HeadersTooLarge", "The request line and headers are larger than the server's limit of "+strconv.Itoa(maxHeader)+
+		" bytes (server.max_header_bytes). Far beyond it, the HTTP server itself answers 431 in plain text.", instance,
+		problemExample{"headers-too-large", problem.HeadersTooLarge(maxHeader)})
+	if opts.AuthEnabled {
+		add("Unauthorized", "The request has no bearer token, or one that the server does not accept: "+
+			"send `Authorization: Bearer TOKEN` with a token of the server's auth block.", instance,
+			problemExample{"missing-token", problem.Unauthorized(detailMissingToken)},
+			problemExample{"invalid-token", problem.Unauthorized(detailInvalidToken)})
+	}
+}
+
+// buildVersion returns the version of the main module the binary was built
+// from, or "devel", as the CLI's "version" command does.
+func buildVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
