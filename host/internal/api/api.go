@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -20,6 +21,10 @@ import (
 // Options.MaxBodyBytes is not positive: 1 MiB.
 const DefaultMaxBodyBytes int64 = 1 << 20
 
+// DefaultMaxHeaderBytes is the request header limit used when
+// Options.MaxHeaderBytes is not positive: 64 KiB.
+const DefaultMaxHeaderBytes = 64 << 10
+
 // Options configures the API.
 type Options struct {
 	// MaxBodyBytes is the largest request body accepted, in bytes; larger
@@ -29,28 +34,57 @@ type Options struct {
 	// recovered panics with their stack, and client errors at debug level.
 	// Nil means no logging.
 	Logger hclog.Logger
+	// MaxHeaderBytes is the largest request line plus headers accepted, in
+	// bytes; larger ones are answered with 431. Zero or less means
+	// DefaultMaxHeaderBytes. Give http.Server.MaxHeaderBytes the same value.
+	MaxHeaderBytes int
+	// TokenDigests are the SHA-256 digests of the tokens that requests
+	// under /api/ must present as "Authorization: Bearer TOKEN". Empty
+	// means the API requires no token.
+	TokenDigests [][sha256.Size]byte
+	// CORSAllowedOrigins are the origins, as browsers send them, whose
+	// pages may call the API from a browser. Empty means CORS is off.
+	CORSAllowedOrigins []string
+	// Limits returns the concurrency limits of a model, asked once per
+	// qualified name. Nil means no limits.
+	Limits func(*registry.Entry) Limits
 }
 
 // server holds what the handlers share. It is read-only once New returns.
 type server struct {
-	reg     *registry.Registry
-	maxBody int64
-	log     hclog.Logger
-	printer *message.Printer
+	reg       *registry.Registry
+	maxBody   int64
+	maxHeader int
+	tokens    [][sha256.Size]byte
+	limiters  *limiters
+	log       hclog.Logger
+	printer   *message.Printer
 }
 
 // New returns an Echo instance that serves the API for the models in reg.
 // The caller starts it (e.Start, or e.Server with a listener of its own) and
 // shuts it down.
 func New(reg *registry.Registry, opts Options) *echo.Echo {
+	e, _ := newAPI(reg, opts)
+	return e
+}
+
+// newAPI is New, also returning the handlers' shared state for tests.
+func newAPI(reg *registry.Registry, opts Options) (*echo.Echo, *server) {
 	s := &server{
-		reg:     reg,
-		maxBody: opts.MaxBodyBytes,
-		log:     opts.Logger,
-		printer: message.NewPrinter(language.English),
+		reg:       reg,
+		maxBody:   opts.MaxBodyBytes,
+		maxHeader: opts.MaxHeaderBytes,
+		tokens:    opts.TokenDigests,
+		limiters:  &limiters{limits: opts.Limits},
+		log:       opts.Logger,
+		printer:   message.NewPrinter(language.English),
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.maxHeader <= 0 {
+		s.maxHeader = DefaultMaxHeaderBytes
 	}
 	if s.log == nil {
 		s.log = hclog.NewNullLogger()
@@ -61,6 +95,9 @@ func New(reg *registry.Registry, opts Options) *echo.Echo {
 	e.HidePort = true
 	e.StdLogger = s.log.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true})
 	e.HTTPErrorHandler = s.handleError
+	// Outermost first. observe answers the errors of everything below it,
+	// so that its log line has the final status.
+	e.Use(s.observe)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		DisableStackAll: true,
 		LogErrorFunc: func(_ echo.Context, err error, stack []byte) error {
@@ -68,11 +105,21 @@ func New(reg *registry.Registry, opts Options) *echo.Echo {
 			return &panicError{err: err, stack: stack}
 		},
 	}))
+	e.Use(securityHeaders)
+	e.Use(s.limitHeaders)
+	if mw := cors(opts.CORSAllowedOrigins); mw != nil {
+		e.Use(mw) // before authenticate: preflight requests carry no token
+		s.log.Info("CORS on", "allowed_origins", opts.CORSAllowedOrigins)
+	}
+	if len(s.tokens) > 0 {
+		e.Use(s.authenticate)
+		s.log.Info("API authentication on: requests under "+ProtectedPrefix+" need a bearer token", "tokens", len(s.tokens))
+	}
 
 	e.GET("/api/models", s.listModels)
 	e.GET("/api/models/:name/metadata", s.modelMetadata)
 	e.POST("/api/models/:name/predict", s.predict)
-	return e
+	return e, s
 }
 
 // panicError is a panic recovered in a handler. It deliberately does not
@@ -88,6 +135,7 @@ func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.err) }
 // problem details, and logs server-side failures with the real error.
 func (s *server) handleError(err error, c echo.Context) {
 	req := c.Request()
+	log := s.logger(c)
 	d := problem.FromError(err)
 	args := []any{"method", req.Method, "path", req.URL.Path, "status", d.Status, "error", err}
 	if name := c.Param("name"); name != "" {
@@ -100,18 +148,20 @@ func (s *server) handleError(err error, c echo.Context) {
 
 	switch {
 	case c.Response().Committed:
-		s.log.Error("request failed after the response was sent", args...)
+		log.Error("request failed after the response was sent", args...)
 		return
-	case errors.Is(req.Context().Err(), context.Canceled):
-		// The client has gone: nobody would read the answer.
-		s.log.Debug("client went away", args...)
+	case errors.Is(req.Context().Err(), context.Canceled) && !errors.Is(err, errReadBody):
+		// The client has gone: nobody would read the answer. (A failed
+		// body read cancels the context too, but the client may well
+		// wait for an answer then.)
+		log.Debug("client went away", args...)
 		return
 	case d.Status >= http.StatusInternalServerError:
-		s.log.Error("request failed", args...)
+		log.Error("request failed", args...)
 	default:
-		s.log.Debug("request rejected", args...)
+		log.Debug("request rejected", args...)
 	}
 	if werr := problem.Write(c, d); werr != nil {
-		s.log.Error("cannot write problem details", "path", req.URL.Path, "error", werr)
+		log.Error("cannot write problem details", "path", req.URL.Path, "error", werr)
 	}
 }

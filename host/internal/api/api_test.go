@@ -199,7 +199,7 @@ func TestListModels(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &raw); err != nil {
 		t.Fatal(err)
 	}
-	wantKeys := []string{"description", "display_name", "qualified_name", "status", "version"}
+	wantKeys := []string{"description", "display_name", "qualified_name", "restarts", "status", "version"}
 	if diff := cmp.Diff(wantKeys, slices.Sorted(maps.Keys(raw["models"][0]))); diff != "" {
 		t.Errorf("keys of a model (-want +got):\n%s", diff)
 	}
@@ -243,6 +243,7 @@ func TestModelMetadata(t *testing.T) {
 		"description":    "Classifies iris flowers.",
 		"version":        "1.0.0",
 		"status":         "ready",
+		"restarts":       0.0,
 		"input_schema":   inSchema,
 		"output_schema":  outSchema,
 	}

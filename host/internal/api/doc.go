@@ -9,13 +9,25 @@
 // (application/problem+json) built by package problem; server-side failures
 // are logged with their real error and answered with a generic detail.
 //
-// A prediction request goes through these steps, and the first that fails
-// decides the answer: the model is looked up (404), the Content-Type must be
-// JSON (415), the body is read up to Options.MaxBodyBytes (413), parsed as
-// exactly one JSON document (400), validated against the model's input
-// schema (422, with a JSON Pointer per problem), and only then handed to the
-// model, bounded by the model's predict timeout (504). The model's output is
-// sent back byte for byte.
+// Every request first passes the middleware, outermost first: observe gives
+// it a request ID (X-Request-ID, kept if the client's is sane), a logger
+// that names it and a debug log line, and answers every error below it;
+// panics are recovered; securityHeaders sets nosniff, Referrer-Policy,
+// X-Frame-Options, Cross-Origin-Opener-Policy, and a strict CSP on JSON
+// answers whose handler set none; limitHeaders answers 431 to oversized
+// headers; CORS (only if origins are configured) answers preflights; and
+// authenticate (only if tokens are configured) requires a bearer token
+// under /api/ (401).
+//
+// A prediction request then goes through these steps, and the first that
+// fails decides the answer: the model is looked up (404), the Content-Type
+// must be JSON (415), the body is read up to Options.MaxBodyBytes (413, or
+// 408 if it does not arrive in time), parsed as exactly one I-JSON document
+// (400; numbers beyond float64 are 422), validated against the model's input
+// schema (422, with a JSON Pointer per problem), given a slot of the model's
+// concurrency limit (429 when the limit and queue are full), and only then
+// handed to the model, bounded by the model's predict timeout (504). The
+// model's output is sent back byte for byte.
 //
 // docs/http-api.md is the reference for clients.
 package api

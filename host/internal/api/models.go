@@ -23,8 +23,16 @@ type ModelSummary struct {
 	Description string `json:"description"`
 	// Version is the model's semantic version.
 	Version string `json:"version"`
-	// Status is the model's state, for example "ready".
+	// Status is the model's state: "ready", "starting", "restarting",
+	// "failed" or "stopping" (see docs/operations.md).
 	Status registry.Status `json:"status"`
+	// LastError says why the model's plugin last exited or failed to
+	// start; omitted if it never did.
+	LastError string `json:"last_error,omitempty"`
+	// Restarts counts the relaunches of the model's plugin.
+	Restarts int `json:"restarts"`
+	// PID is the plugin's process ID while the model is ready.
+	PID int `json:"pid,omitempty"`
 }
 
 // ModelList is the answer to GET /api/models.
@@ -44,12 +52,16 @@ type ModelMetadata struct {
 }
 
 func summarize(e *registry.Entry) ModelSummary {
+	h := e.Health()
 	return ModelSummary{
 		QualifiedName: e.Info.QualifiedName,
 		DisplayName:   e.Info.DisplayName,
 		Description:   e.Info.Description,
 		Version:       e.Info.Version,
-		Status:        e.Status,
+		Status:        h.Status,
+		LastError:     h.LastError,
+		Restarts:      h.Restarts,
+		PID:           h.PID,
 	}
 }
 

@@ -9,11 +9,11 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
-	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/modelhost/modelhost/host/internal/problem"
 	"github.com/modelhost/modelhost/sdk/plugin"
@@ -28,7 +28,7 @@ func (s *server) predict(c echo.Context) error {
 		return err
 	}
 	req := c.Request()
-	if err := checkContentType(req.Header.Get(echo.HeaderContentType)); err != nil {
+	if err := checkContentTypes(req.Header.Values(echo.HeaderContentType)); err != nil {
 		return err
 	}
 	body, err := readBody(req, s.maxBody)
@@ -42,6 +42,15 @@ func (s *server) predict(c echo.Context) error {
 	if err := validateInput(entry.Validator, doc, s.printer); err != nil {
 		return err
 	}
+
+	// The slot is taken last, so that slow uploads and bad inputs never
+	// hold one; the wait for it does not count towards the predict
+	// timeout.
+	lim := s.limiters.get(entry)
+	if err := lim.acquire(req.Context()); err != nil {
+		return err
+	}
+	defer lim.release()
 
 	ctx := req.Context()
 	if entry.PredictTimeout > 0 {
@@ -60,7 +69,23 @@ func (s *server) predict(c echo.Context) error {
 	if !json.Valid(out) {
 		return fmt.Errorf("%w: model %s returned an output that is not valid JSON (%d bytes)", plugin.ErrProtocol, name, len(out))
 	}
+	if err := checkOutput(entry.OutputValidator, name, out); err != nil {
+		return err
+	}
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, out)
+}
+
+// checkContentTypes checks the Content-Type headers of a request: there
+// must be exactly one, and checkContentType must accept it. Two would let
+// this server and a proxy in front of it each believe another one.
+func checkContentTypes(values []string) error {
+	if len(values) > 1 {
+		return problem.UnsupportedMediaType(strings.Join(values, ", "))
+	}
+	if len(values) == 0 {
+		return checkContentType("")
+	}
+	return checkContentType(values[0])
 }
 
 // checkContentType accepts application/json and application/*+json, with
@@ -83,7 +108,14 @@ func checkContentType(contentType string) error {
 	return nil
 }
 
+// errReadBody marks the errors of reading a request body: the request's
+// context may be canceled by then (net/http cancels it when a read fails)
+// although the client still waits for an answer.
+var errReadBody = errors.New("read body")
+
 // readBody reads the whole request body, refusing more than limit bytes.
+// A body that does not arrive within the server's read timeout is a 408,
+// one that ends early a 400.
 func readBody(req *http.Request, limit int64) ([]byte, error) {
 	if req.ContentLength > limit {
 		return nil, problem.BodyTooLarge(limit)
@@ -94,8 +126,10 @@ func readBody(req *http.Request, limit int64) ([]byte, error) {
 	case errors.As(err, &tooLarge):
 		// A limit applied before ours, by middleware or the server.
 		return nil, fmt.Errorf("read body: %w: %w", err, problem.BodyTooLarge(tooLarge.Limit))
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, fmt.Errorf("%w: %w: %w", errReadBody, err, problem.RequestTimeout())
 	case err != nil:
-		return nil, fmt.Errorf("read body: %w: %w", err, problem.MalformedJSON("the request body could not be read completely"))
+		return nil, fmt.Errorf("%w: %w: %w", errReadBody, err, problem.MalformedJSON("the request body could not be read completely"))
 	case int64(len(body)) > limit:
 		return nil, problem.BodyTooLarge(limit)
 	}
@@ -104,20 +138,6 @@ func readBody(req *http.Request, limit int64) ([]byte, error) {
 
 // jsonSpace is the whitespace JSON allows between tokens.
 const jsonSpace = " \t\r\n"
-
-// parseJSON parses body as exactly one JSON document, numbers kept as
-// json.Number, as jsonschema validation wants. Its errors are 400 problems
-// that say what is wrong and where.
-func parseJSON(body []byte) (any, error) {
-	if len(bytes.Trim(body, jsonSpace)) == 0 {
-		return nil, problem.MalformedJSON("the request body is empty; send one JSON object")
-	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
-	if err == nil {
-		return doc, nil
-	}
-	return nil, problem.MalformedJSON(describeJSONError(body, err))
-}
 
 // describeJSONError explains a parse error of body for a person.
 func describeJSONError(body []byte, err error) string {

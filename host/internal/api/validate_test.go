@@ -77,7 +77,7 @@ func TestValidateInput(t *testing.T) {
 		},
 		{
 			name:  "valid with big and precise numbers",
-			input: `{"sepal_length": 1e-400, "petal_width": 0.20000000000000000000001}`,
+			input: `{"sepal_length": 1e-320, "petal_width": 0.20000000000000000000001}`,
 		},
 		{
 			name:  "missing properties point at themselves",

@@ -60,6 +60,19 @@ const (
 	// TypeInternalError: the server failed in a way it did not anticipate
 	// (500).
 	TypeInternalError = TypeBase + "internal-error"
+	// TypeUnauthorized: the API requires a bearer token and the request
+	// has none, or one the server does not accept (401).
+	TypeUnauthorized = TypeBase + "unauthorized"
+	// TypeModelBusy: the model is answering as many requests as it may at
+	// once and its wait queue is full, or the request waited too long for
+	// its turn (429).
+	TypeModelBusy = TypeBase + "model-busy"
+	// TypeHeadersTooLarge: the request's header section is larger than the
+	// server accepts (431).
+	TypeHeadersTooLarge = TypeBase + "headers-too-large"
+	// TypeRequestTimeout: the request body did not arrive within the
+	// server's read timeout (408).
+	TypeRequestTimeout = TypeBase + "request-timeout"
 )
 
 // allTypes lists every type constant, for tests.
@@ -67,7 +80,8 @@ var allTypes = []string{
 	TypeMalformedJSON, TypeUnsupportedMediaType, TypeBodyTooLarge,
 	TypeModelNotFound, TypeInvalidInput, TypeModelFailed, TypeModelUnavailable,
 	TypeModelTimeout, TypeRequestCanceled, TypeBadPluginResponse, TypeNotFound,
-	TypeMethodNotAllowed, TypeInternalError,
+	TypeMethodNotAllowed, TypeInternalError, TypeUnauthorized, TypeModelBusy,
+	TypeHeadersTooLarge, TypeRequestTimeout,
 }
 
 // Details is an RFC 9457 problem details object. A *Details is also an
@@ -89,6 +103,9 @@ type Details struct {
 	// Errors locates the problems inside the request body, for
 	// TypeInvalidInput.
 	Errors []FieldError `json:"errors,omitempty"`
+	// RetryAfter, if positive, replaces the one second that Write sends as
+	// Retry-After on 429 and 503. It is not part of the document.
+	RetryAfter time.Duration `json:"-"`
 }
 
 // FieldError is one problem located at a value of the request body.
@@ -190,12 +207,12 @@ func FromError(err error) *Details {
 			Detail: detail,
 		}
 	case errors.Is(err, plugin.ErrUnavailable):
-		return &Details{
+		return withHints(&Details{
 			Type:   TypeModelUnavailable,
 			Title:  "Model unavailable",
 			Status: http.StatusServiceUnavailable,
 			Detail: "the model's plugin process cannot be reached right now; try again shortly",
-		}
+		}, err)
 	case errors.Is(err, context.Canceled):
 		return &Details{
 			Type:   TypeRequestCanceled,
@@ -204,12 +221,12 @@ func FromError(err error) *Details {
 			Detail: "the request was canceled before the model answered; try again",
 		}
 	case errors.Is(err, plugin.ErrProtocol):
-		return &Details{
+		return withHints(&Details{
 			Type:   TypeBadPluginResponse,
 			Title:  "Bad plugin response",
 			Status: http.StatusBadGateway,
 			Detail: "the model's plugin answered something the server cannot use; the error has been logged",
-		}
+		}, err)
 	case errors.Is(err, plugin.ErrModelFailed):
 		return &Details{
 			Type:   TypeModelFailed,
@@ -266,6 +283,15 @@ func fromHTTPError(he *echo.HTTPError) *Details {
 		}
 	case code == http.StatusUnsupportedMediaType:
 		return UnsupportedMediaType("")
+	case code == http.StatusUnauthorized:
+		return Unauthorized("this endpoint requires an API token; send Authorization: Bearer TOKEN")
+	case code == http.StatusRequestHeaderFieldsTooLarge:
+		return &Details{
+			Type:   TypeHeadersTooLarge,
+			Title:  "Request headers too large",
+			Status: http.StatusRequestHeaderFieldsTooLarge,
+			Detail: "the request's headers are larger than the server accepts",
+		}
 	case code >= 400 && code < 500 && http.StatusText(code) != "":
 		detail := http.StatusText(code)
 		if msg, ok := he.Message.(string); ok && msg != "" {
@@ -343,11 +369,70 @@ func NotFound() *Details {
 	}
 }
 
+// Unauthorized is a request to an API that requires a bearer token, with
+// no token or one the server does not accept. detail must not contain the
+// token. Write adds the WWW-Authenticate header that a 401 must have,
+// unless the response already has one.
+func Unauthorized(detail string) *Details {
+	return &Details{
+		Type:   TypeUnauthorized,
+		Title:  "Unauthorized",
+		Status: http.StatusUnauthorized,
+		Detail: detail,
+	}
+}
+
+// ModelBusy is a request that the model could not take on: detail says
+// whether its wait queue was full or the request waited too long. Write
+// adds Retry-After.
+func ModelBusy(detail string) *Details {
+	return &Details{
+		Type:   TypeModelBusy,
+		Title:  "Model busy",
+		Status: http.StatusTooManyRequests,
+		Detail: detail,
+	}
+}
+
+// InvalidInput is a well-formed input that the server refuses before any
+// schema validation, for example a number out of the range it supports;
+// fields locate the offending values.
+func InvalidInput(detail string, fields []FieldError) *Details {
+	return invalidInput(detail, fields)
+}
+
+// RequestTimeout is a request whose body did not arrive in time.
+func RequestTimeout() *Details {
+	return &Details{
+		Type:   TypeRequestTimeout,
+		Title:  "Request timeout",
+		Status: http.StatusRequestTimeout,
+		Detail: "the request body did not arrive within the time the server waits for a whole request; send it faster, or a smaller one",
+	}
+}
+
+// HeadersTooLarge is a request whose header section is larger than limit
+// bytes.
+func HeadersTooLarge(limit int) *Details {
+	return &Details{
+		Type:   TypeHeadersTooLarge,
+		Title:  "Request headers too large",
+		Status: http.StatusRequestHeaderFieldsTooLarge,
+		Detail: fmt.Sprintf("the request line and headers are larger than the limit of %d bytes", limit),
+	}
+}
+
+// WWWAuthenticate is the challenge sent with a 401 when the handler did
+// not set one (RFC 6750).
+const WWWAuthenticate = `Bearer realm="modelhost"`
+
 // Write sends d as the response: status d.Status, Content-Type
-// application/problem+json, and Retry-After: 1 on 503. When d.Instance is
-// empty, the response's instance is the request's path (escaped, as it is
-// a URI reference); a status outside
-// 100-999 is sent as 500. d itself is not modified.
+// application/problem+json, Retry-After on 429 and 503 (d.RetryAfter in
+// whole seconds rounded up, 1 if it is not set), and a
+// WWW-Authenticate challenge on 401 if the response has none yet. When
+// d.Instance is empty, the response's instance is the request's path
+// (escaped, as it is a URI reference); a status outside 100-999 is sent as
+// 500. d itself is not modified.
 func Write(c echo.Context, d *Details) error {
 	out := *d
 	if out.Status < 100 || out.Status > 999 {
@@ -356,8 +441,13 @@ func Write(c echo.Context, d *Details) error {
 	if out.Instance == "" && c.Request().URL != nil {
 		out.Instance = c.Request().URL.EscapedPath()
 	}
-	if out.Status == http.StatusServiceUnavailable {
-		c.Response().Header().Set("Retry-After", "1")
+	switch h := c.Response().Header(); out.Status {
+	case http.StatusServiceUnavailable, http.StatusTooManyRequests:
+		h.Set("Retry-After", retryAfterSeconds(out.RetryAfter))
+	case http.StatusUnauthorized:
+		if h.Get("WWW-Authenticate") == "" {
+			h.Set("WWW-Authenticate", WWWAuthenticate)
+		}
 	}
 	b, err := json.Marshal(&out)
 	if err != nil {
