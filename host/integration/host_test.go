@@ -50,6 +50,8 @@ plugins {
   directory       = %q
   start_timeout   = "3s"
   predict_timeout = "1s"
+  # A crashed plugin is relaunched after 1s: long enough to see it down.
+  restart_backoff_initial = "1s"
 }
 log {
   level  = "debug"
@@ -215,6 +217,13 @@ func TestHost(t *testing.T) {
 		// Other models are unaffected.
 		res = host.Post(t, iris, "application/json", valid)
 		wantStatus(t, res, http.StatusOK, "application/json")
+		// The plugin is relaunched.
+		s, _ := waitState(t, host, "testmodel", 10*time.Second, func(s modelState) bool { return s.Status == "ready" && s.Restarts > 0 })
+		if s.Restarts != 1 || !strings.Contains(s.LastError, "exit status 7") {
+			t.Errorf("testmodel after the relaunch = %+v, want 1 restart and exit status 7 as the last error", s)
+		}
+		res = host.Post(t, "/api/models/testmodel/predict", "application/json", []byte(`{"action":"echo"}`))
+		wantStatus(t, res, http.StatusOK, "application/json")
 	})
 
 	t.Run("SIGTERM stops every plugin", func(t *testing.T) {
@@ -222,6 +231,7 @@ func TestHost(t *testing.T) {
 		if len(pids) != 3 {
 			t.Fatalf("plugin PIDs from the log = %v, want 3", pids)
 		}
+		pids = append(pids, stateOf(t, host, "testmodel").PID) // relaunched
 		if err := host.Signal(t, syscall.SIGTERM, 20*time.Second); err != nil {
 			t.Errorf("host exit after SIGTERM: %v, want status 0", err)
 		}

@@ -28,6 +28,11 @@ import (
 // Serve never writes to standard output while serving: go-plugin uses it for
 // the handshake. Whatever the model prints there is forwarded to the host's
 // log instead.
+//
+// While serving, the process exits on its own, within a second, once the
+// host that launched it is gone (killed without the chance to stop its
+// plugins): on Unix it watches its parent process, and the host whose PID
+// the host passes in MODELHOST_HOST_PID.
 func Serve(model sdk.MLModel) {
 	os.Exit(serve(model, os.Args, os.Stdout, os.Stderr))
 }
@@ -54,6 +59,7 @@ func serve(model sdk.MLModel, args []string, stdout, stderr io.Writer) int {
 		Output:     stderr,
 		JSONFormat: true,
 	})
+	startHostWatch(stderr)
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig: hs,
 		Plugins: goplugin.PluginSet{

@@ -25,6 +25,18 @@ const (
 	DefaultStartTimeout    = 10 * time.Second
 	DefaultPredictTimeout  = 30 * time.Second
 
+	DefaultMaxResponseBytes      = 16 << 20 // 16 MiB
+	DefaultRestartMax            = 5
+	DefaultRestartWindow         = time.Minute
+	DefaultRestartBackoffInitial = 200 * time.Millisecond
+	DefaultRestartBackoffMax     = 10 * time.Second
+	DefaultDrainTimeout          = 10 * time.Second
+
+	// MaxResponseBytesLimit is the largest plugins.max_response_bytes
+	// accepted: the largest gRPC message a plugin sends
+	// (plugin.MaxMessageBytes, 256 MiB).
+	MaxResponseBytesLimit = 256 << 20
+
 	DefaultLogLevel  = "info"
 	DefaultLogFormat = "text"
 )
@@ -47,6 +59,14 @@ type Config struct {
 	// Log configures the host's logger. From the log block; every field has
 	// a default.
 	Log Log
+
+	// Auth lists the API tokens that requests under /api/ must present.
+	// From the auth block; default: none, no authentication.
+	Auth Auth
+
+	// CORS lists the web origins whose pages may call the API from a
+	// browser. From the cors block; default: none, CORS off.
+	CORS CORS
 }
 
 // Server holds the settings of the server block.
@@ -88,6 +108,13 @@ type Server struct {
 	// headers (http.Server.ReadHeaderTimeout). Argument:
 	// read_header_timeout. Default: 10s.
 	ReadHeaderTimeout time.Duration
+
+	// MaxHeaderBytes is the largest request line plus header section
+	// accepted, in bytes; larger ones are answered 431 Request Header
+	// Fields Too Large (http.Server.MaxHeaderBytes). From 1024 to
+	// MaxHeaderBytesLimit. Argument: max_header_bytes. Default: 65536
+	// (64 KiB).
+	MaxHeaderBytes int
 }
 
 // Plugins holds the settings of the plugins block.
@@ -109,6 +136,49 @@ type Plugins struct {
 	// plugin (the gRPC deadline). A model block may override it. Argument:
 	// predict_timeout. Default: 30s.
 	PredictTimeout time.Duration
+
+	// Limits are every model's concurrency limit and wait queue, unless
+	// its model block sets its own. Arguments: max_concurrency, max_queue,
+	// queue_timeout. Default: DefaultLimits().
+	Limits Limits
+
+	// RequireChecksums makes discovery in Directory launch only the
+	// binaries listed, with their SHA-256 digest, in a file named SHA256SUMS
+	// in that directory (the format sha256sum writes), and requires every
+	// model block to set sha256. Argument: require_checksums. Default:
+	// false.
+	RequireChecksums bool
+
+	// MaxResponseBytes is the largest answer accepted from a plugin, in
+	// bytes; a larger one is refused (502) without being held in memory
+	// whole. At most MaxResponseBytesLimit. Argument: max_response_bytes.
+	// Default: 16777216 (16 MiB).
+	MaxResponseBytes int64
+
+	// RestartMax is how many times a plugin that exits unexpectedly is
+	// relaunched within RestartWindow; the next crash in the window marks
+	// the model failed and it is not relaunched again. 0 never relaunches.
+	// Argument: restart_max. Default: 5.
+	RestartMax int
+
+	// RestartWindow is the sliding window RestartMax counts crashes in.
+	// Argument: restart_window. Default: 1m.
+	RestartWindow time.Duration
+
+	// RestartBackoffInitial is the delay before relaunching a plugin after
+	// its first crash in RestartWindow; it doubles with each further crash
+	// in the window, with ±20% jitter, up to RestartBackoffMax. Argument:
+	// restart_backoff_initial. Default: 200ms.
+	RestartBackoffInitial time.Duration
+
+	// RestartBackoffMax caps the relaunch delay. Must not be less than
+	// RestartBackoffInitial. Argument: restart_backoff_max. Default: 10s.
+	RestartBackoffMax time.Duration
+
+	// DrainTimeout bounds how long stopping a plugin waits for its
+	// in-flight predict calls to finish before the process is stopped.
+	// Argument: drain_timeout. Default: 10s.
+	DrainTimeout time.Duration
 }
 
 // Model holds one model block: a plugin declared explicitly rather than
@@ -141,6 +211,17 @@ type Model struct {
 	// PredictTimeout is the deadline of one predict call to this plugin.
 	// Argument: predict_timeout. Default: Plugins.PredictTimeout.
 	PredictTimeout time.Duration
+
+	// Limits are this model's concurrency limit and wait queue. Arguments:
+	// max_concurrency, max_queue, queue_timeout; each defaults to the
+	// plugins block's.
+	Limits Limits
+
+	// SHA256 pins the plugin binary: its SHA-256 digest as 64 lowercase
+	// hexadecimal digits. A binary with another digest is not launched.
+	// Argument: sha256 (upper-case digits are accepted). Default: "", no
+	// check; required when Plugins.RequireChecksums is set.
+	SHA256 string
 
 	// DeclRange is the source range of the block header (model "name"),
 	// for pointing later errors about this model at the configuration.
@@ -190,11 +271,20 @@ func Default() *Config {
 			WriteTimeout:      DefaultWriteTimeout,
 			IdleTimeout:       DefaultIdleTimeout,
 			ReadHeaderTimeout: DefaultReadHeaderTimeout,
+			MaxHeaderBytes:    DefaultMaxHeaderBytes,
 		},
 		Plugins: Plugins{
 			Directory:      DefaultPluginDirectory,
 			StartTimeout:   DefaultStartTimeout,
 			PredictTimeout: DefaultPredictTimeout,
+			Limits:         DefaultLimits(),
+
+			MaxResponseBytes:      DefaultMaxResponseBytes,
+			RestartMax:            DefaultRestartMax,
+			RestartWindow:         DefaultRestartWindow,
+			RestartBackoffInitial: DefaultRestartBackoffInitial,
+			RestartBackoffMax:     DefaultRestartBackoffMax,
+			DrainTimeout:          DefaultDrainTimeout,
 		},
 		Log: Log{
 			Level:  DefaultLogLevel,

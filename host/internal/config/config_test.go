@@ -17,8 +17,9 @@ import (
 )
 
 // ignoreRanges drops source ranges from comparisons; tests that care about
-// them check them explicitly.
-var ignoreRanges = cmpopts.IgnoreFields(Model{}, "DeclRange")
+// them check them explicitly. It drops the models' limits too: they are
+// the plugins block's unless overridden, which limits_test.go checks.
+var ignoreRanges = cmpopts.IgnoreFields(Model{}, "DeclRange", "Limits")
 
 // defaultsAt returns Default() as Parse produces it for baseDir.
 func defaultsAt(baseDir string) *Config {
@@ -37,11 +38,20 @@ func TestDefault(t *testing.T) {
 			WriteTimeout:      60 * time.Second,
 			IdleTimeout:       120 * time.Second,
 			ReadHeaderTimeout: 10 * time.Second,
+			MaxHeaderBytes:    64 << 10,
 		},
 		Plugins: Plugins{
 			Directory:      "bin/plugins",
 			StartTimeout:   10 * time.Second,
 			PredictTimeout: 30 * time.Second,
+			Limits:         Limits{MaxConcurrency: 64, MaxQueue: 256, QueueTimeout: 5 * time.Second},
+
+			MaxResponseBytes:      16 << 20,
+			RestartMax:            5,
+			RestartWindow:         time.Minute,
+			RestartBackoffInitial: 200 * time.Millisecond,
+			RestartBackoffMax:     10 * time.Second,
+			DrainTimeout:          10 * time.Second,
 		},
 		Log: Log{Level: "info", Format: "text"},
 	}
@@ -148,11 +158,20 @@ log {
 						WriteTimeout:      2 * time.Second,
 						IdleTimeout:       3 * time.Second,
 						ReadHeaderTimeout: 500 * time.Millisecond,
+						MaxHeaderBytes:    DefaultMaxHeaderBytes,
 					},
 					Plugins: Plugins{
 						Directory:      "/opt/plugins",
 						StartTimeout:   4 * time.Second,
 						PredictTimeout: 5 * time.Second,
+						Limits:         DefaultLimits(),
+
+						MaxResponseBytes:      DefaultMaxResponseBytes,
+						RestartMax:            DefaultRestartMax,
+						RestartWindow:         DefaultRestartWindow,
+						RestartBackoffInitial: DefaultRestartBackoffInitial,
+						RestartBackoffMax:     DefaultRestartBackoffMax,
+						DrainTimeout:          DefaultDrainTimeout,
 					},
 					Models: []Model{
 						{
@@ -543,6 +562,7 @@ func TestLoad(t *testing.T) {
 		Name:           "iris",
 		Command:        filepath.Join(dir, "models", "iris"),
 		PredictTimeout: DefaultPredictTimeout,
+		Limits:         DefaultLimits(),
 		DeclRange: hcl.Range{
 			Filename: path,
 			Start:    hcl.Pos{Line: 4, Column: 1, Byte: 36},
@@ -677,6 +697,7 @@ func checkInvariants(t *testing.T, cfg *Config) {
 	if !slices.Contains(LogFormats(), cfg.Log.Format) {
 		t.Errorf("Log.Format: got %q, want one of %q", cfg.Log.Format, LogFormats())
 	}
+	checkTrustInvariants(t, cfg) // limits_test.go
 	names := map[string]bool{}
 	for _, m := range cfg.Models {
 		if m.Name == "" || names[m.Name] {

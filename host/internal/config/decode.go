@@ -24,6 +24,8 @@ type rawFile struct {
 	Plugins *rawPlugins `hcl:"plugins,block"`
 	Models  []*rawModel `hcl:"model,block"`
 	Log     *rawLog     `hcl:"log,block"`
+	Auth    *rawAuth    `hcl:"auth,block"`
+	CORS    *rawCORS    `hcl:"cors,block"`
 }
 
 type rawServer struct {
@@ -34,12 +36,25 @@ type rawServer struct {
 	WriteTimeout      *hcl.Attribute `hcl:"write_timeout,optional"`
 	IdleTimeout       *hcl.Attribute `hcl:"idle_timeout,optional"`
 	ReadHeaderTimeout *hcl.Attribute `hcl:"read_header_timeout,optional"`
+	MaxHeaderBytes    *hcl.Attribute `hcl:"max_header_bytes,optional"`
 }
 
 type rawPlugins struct {
 	Directory      *hcl.Attribute `hcl:"directory,optional"`
 	StartTimeout   *hcl.Attribute `hcl:"start_timeout,optional"`
 	PredictTimeout *hcl.Attribute `hcl:"predict_timeout,optional"`
+
+	MaxConcurrency *hcl.Attribute `hcl:"max_concurrency,optional"`
+	MaxQueue       *hcl.Attribute `hcl:"max_queue,optional"`
+	QueueTimeout   *hcl.Attribute `hcl:"queue_timeout,optional"`
+
+	RequireChecksums      *hcl.Attribute `hcl:"require_checksums,optional"`
+	MaxResponseBytes      *hcl.Attribute `hcl:"max_response_bytes,optional"`
+	RestartMax            *hcl.Attribute `hcl:"restart_max,optional"`
+	RestartWindow         *hcl.Attribute `hcl:"restart_window,optional"`
+	RestartBackoffInitial *hcl.Attribute `hcl:"restart_backoff_initial,optional"`
+	RestartBackoffMax     *hcl.Attribute `hcl:"restart_backoff_max,optional"`
+	DrainTimeout          *hcl.Attribute `hcl:"drain_timeout,optional"`
 }
 
 type rawModel struct {
@@ -48,6 +63,10 @@ type rawModel struct {
 	Args           *hcl.Attribute `hcl:"args,optional"`
 	Env            *hcl.Attribute `hcl:"env,optional"`
 	PredictTimeout *hcl.Attribute `hcl:"predict_timeout,optional"`
+	MaxConcurrency *hcl.Attribute `hcl:"max_concurrency,optional"`
+	MaxQueue       *hcl.Attribute `hcl:"max_queue,optional"`
+	QueueTimeout   *hcl.Attribute `hcl:"queue_timeout,optional"`
+	SHA256         *hcl.Attribute `hcl:"sha256,optional"`
 	DefRange       hcl.Range      `hcl:",def_range"`
 	NameRange      hcl.Range      `hcl:"name,label_range"`
 }
@@ -79,6 +98,12 @@ func decode(src []byte, filename, baseDir string) (*Config, hcl.Diagnostics) {
 	if raw.Log != nil {
 		diags = append(diags, decodeLog(raw.Log, &cfg.Log)...)
 	}
+	if raw.Auth != nil {
+		diags = append(diags, decodeAuth(raw.Auth, baseDir, &cfg.Auth)...)
+	}
+	if raw.CORS != nil {
+		diags = append(diags, decodeCORS(raw.CORS, &cfg.CORS)...)
+	}
 	seen := make(map[string]hcl.Range, len(raw.Models))
 	for _, rm := range raw.Models {
 		if rm == nil {
@@ -96,7 +121,9 @@ func decode(src []byte, filename, baseDir string) (*Config, hcl.Diagnostics) {
 		}
 		seen[rm.Name] = rm.DefRange
 		m, mdiags := decodeModel(rm, baseDir, cfg.Plugins.PredictTimeout)
+		m.Limits = decodeLimits(rm.MaxConcurrency, rm.MaxQueue, rm.QueueTimeout, cfg.Plugins.Limits, &mdiags)
 		diags = append(diags, mdiags...)
+		diags = append(diags, decodeModelSHA256(rm, cfg.Plugins.RequireChecksums, &m)...)
 		cfg.Models = append(cfg.Models, m)
 	}
 	return cfg, diags
@@ -125,6 +152,7 @@ func decodeServer(raw *rawServer, s *Server) hcl.Diagnostics {
 	decodeDuration(raw.WriteTimeout, &s.WriteTimeout, &diags)
 	decodeDuration(raw.IdleTimeout, &s.IdleTimeout, &diags)
 	decodeDuration(raw.ReadHeaderTimeout, &s.ReadHeaderTimeout, &diags)
+	decodeMaxHeaderBytes(raw.MaxHeaderBytes, &s.MaxHeaderBytes, &diags)
 	return diags
 }
 
@@ -141,6 +169,8 @@ func decodePlugins(raw *rawPlugins, baseDir string, p *Plugins) hcl.Diagnostics 
 	}
 	decodeDuration(raw.StartTimeout, &p.StartTimeout, &diags)
 	decodeDuration(raw.PredictTimeout, &p.PredictTimeout, &diags)
+	p.Limits = decodeLimits(raw.MaxConcurrency, raw.MaxQueue, raw.QueueTimeout, p.Limits, &diags)
+	diags = append(diags, decodeSupervision(raw, p)...)
 	return diags
 }
 

@@ -1,8 +1,9 @@
 // Package config loads the modelhost server configuration from an HCL file
 // (conventionally config.hcl).
 //
-// The file has four optional top-level blocks, server, plugins, log (each at
-// most once) and model (any number, each labelled with a unique name):
+// The file has six optional top-level blocks, server, plugins, log, auth,
+// cors (each at most once) and model (any number, each labelled with a
+// unique name):
 //
 //	server {
 //	  address          = "127.0.0.1:8080"
@@ -26,6 +27,14 @@
 //	log {
 //	  level  = "info"
 //	  format = "text"
+//	}
+//
+//	auth {
+//	  tokens_file = "/etc/modelhost/tokens"
+//	}
+//
+//	cors {
+//	  allowed_origins = ["https://app.example"]
 //	}
 //
 // Every argument has a default, documented on the corresponding field of

@@ -35,11 +35,46 @@ type Status string
 
 // The states a model can be in.
 const (
+	// StatusReady: the plugin runs and answers predictions.
 	StatusReady Status = "ready"
+	// StatusStarting: the plugin is being launched again after a crash
+	// (handshake and metadata); predictions answer 503 meanwhile.
+	StatusStarting Status = "starting"
+	// StatusRestarting: the plugin exited unexpectedly and waits out the
+	// restart backoff before it is launched again; predictions answer 503.
+	StatusRestarting Status = "restarting"
+	// StatusFailed: the plugin crashed too often within the restart
+	// window, or cannot be launched again (its binary changed); it is not
+	// relaunched until the host restarts. Predictions answer 503.
+	StatusFailed Status = "failed"
+	// StatusStopping: the host is shutting down; in-flight predictions
+	// finish, new ones answer 503.
+	StatusStopping Status = "stopping"
 )
 
+// Health is a model's live state.
+type Health struct {
+	// Status is the model's state.
+	Status Status
+	// LastError says why the plugin last exited or failed to start; empty
+	// if it never did. It never holds the plugin's own output.
+	LastError string
+	// Restarts counts the launches of the plugin after the first.
+	Restarts int
+	// PID is the plugin's process ID while it runs, else 0.
+	PID int
+	// Since is when the model entered Status.
+	Since time.Time
+}
+
+// Monitor reports a model's live state; the supervisor of its plugin is
+// one.
+type Monitor interface {
+	Health() Health
+}
+
 // Entry is one served model. Its fields do not change once it is
-// registered.
+// registered; its live state comes from Health.
 type Entry struct {
 	// Model answers predictions; usually a *plugin.RemoteModel.
 	Model sdk.MLModel
@@ -51,14 +86,29 @@ type Entry struct {
 	// Validator is InputSchema compiled; the host validates every input with
 	// it before calling Predict.
 	Validator *jsonschema.Schema
+	// OutputValidator is OutputSchema compiled; the host validates every
+	// output with it before answering.
+	OutputValidator *jsonschema.Schema
 	// Source says where the model came from, for example the plugin path.
 	Source string
 	// PredictTimeout bounds one Predict call.
 	PredictTimeout time.Duration
-	// Status is the model's state.
+	// Status is the model's state when it was registered; Health has the
+	// current one.
 	Status Status
 	// ReadyAt is when the model became ready.
 	ReadyAt time.Time
+	// Monitor, if not nil, reports the model's live state; set it before
+	// Add. Without one, a model is always Status.
+	Monitor Monitor
+}
+
+// Health returns the model's current state.
+func (e *Entry) Health() Health {
+	if e.Monitor != nil {
+		return e.Monitor.Health()
+	}
+	return Health{Status: e.Status, Since: e.ReadyAt}
 }
 
 // NewEntry reads model's metadata, checks it, and compiles its input schema.
@@ -72,19 +122,21 @@ func NewEntry(model sdk.MLModel, source string, predictTimeout time.Duration) (*
 	if err != nil {
 		return nil, fmt.Errorf("input schema of %s: %w", info.QualifiedName, err)
 	}
-	if _, err := plugin.CompileSchema(out); err != nil {
+	ov, err := plugin.CompileSchema(out)
+	if err != nil {
 		return nil, fmt.Errorf("output schema of %s: %w", info.QualifiedName, err)
 	}
 	return &Entry{
-		Model:          model,
-		Info:           info,
-		InputSchema:    in,
-		OutputSchema:   out,
-		Validator:      v,
-		Source:         source,
-		PredictTimeout: predictTimeout,
-		Status:         StatusReady,
-		ReadyAt:        time.Now(),
+		Model:           model,
+		Info:            info,
+		InputSchema:     in,
+		OutputSchema:    out,
+		Validator:       v,
+		OutputValidator: ov,
+		Source:          source,
+		PredictTimeout:  predictTimeout,
+		Status:          StatusReady,
+		ReadyAt:         time.Now(),
 	}, nil
 }
 
