@@ -156,6 +156,10 @@ func (s *server) handleError(err error, c echo.Context) {
 		// wait for an answer then.)
 		log.Debug("client went away", args...)
 		return
+	case d.Status == http.StatusServiceUnavailable:
+		// The supervisor already logs why the model is down; one error
+		// line per refused request would bury it during a restart.
+		log.Warn("request refused: model unavailable", args...)
 	case d.Status >= http.StatusInternalServerError:
 		log.Error("request failed", args...)
 	default:

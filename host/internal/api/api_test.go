@@ -541,7 +541,9 @@ func TestProblems(t *testing.T) {
 			switch logged := log.String(); {
 			case tt.wantStatus < 500 && strings.Contains(logged, "[ERROR]"):
 				t.Errorf("a %d was logged as an error:\n%s", tt.wantStatus, logged)
-			case tt.wantStatus >= 500 && !strings.Contains(logged, "[ERROR]"):
+			case tt.wantStatus == 503 && !strings.Contains(logged, "[WARN]"):
+				t.Errorf("a 503 was not logged as a warning:\n%s", logged)
+			case tt.wantStatus >= 500 && tt.wantStatus != 503 && !strings.Contains(logged, "[ERROR]"):
 				t.Errorf("a %d was not logged as an error:\n%s", tt.wantStatus, logged)
 			case tt.wantSecretLogged && !strings.Contains(logged, secret):
 				t.Errorf("the real error is not in the log:\n%s", logged)

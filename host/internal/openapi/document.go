@@ -482,11 +482,14 @@ func addGenericSchemas(schemas *object) {
 			"display_name", obj("type", "string", "description", "A short human-readable name."),
 			"description", obj("type", "string", "description", "What the model does."),
 			"version", obj("type", "string", "description", "The model's semantic version, such as 1.0.0."),
-			"status", obj("type", "string", "description", "The model's state; ready for every model listed today.",
+			"status", obj("type", "string", "description", "The model's state: ready, starting, restarting, failed or stopping (see docs/operations.md).",
 				"examples", []any{string(registry.StatusReady)}),
+			"last_error", obj("type", "string", "description", "Why the model's plugin last exited or failed to start; absent if it never did."),
+			"restarts", obj("type", "integer", "minimum", 0, "description", "How many times the model's plugin was relaunched."),
+			"pid", obj("type", "integer", "minimum", 1, "description", "The plugin's process ID while the model is ready."),
 		)
 	}
-	summaryRequired := []any{"qualified_name", "display_name", "description", "version", "status"}
+	summaryRequired := []any{"qualified_name", "display_name", "description", "version", "status", "restarts"}
 	anySchema := func(description string) *object {
 		return obj("type", []any{"object", "boolean"}, "description", description)
 	}

@@ -146,13 +146,14 @@ func newModelView(e *registry.Entry) ModelView {
 	if display == "" {
 		display = name
 	}
+	health := e.Health()
 	return ModelView{
 		QualifiedName:  name,
 		DisplayName:    display,
 		Description:    e.Info.Description,
 		Version:        e.Info.Version,
-		Status:         string(e.Status),
-		Ready:          e.Status == registry.StatusReady,
+		Status:         string(health.Status),
+		Ready:          health.Status == registry.StatusReady,
 		ReadyAt:        e.ReadyAt,
 		PredictTimeout: e.PredictTimeout,
 		URL:            "/models/" + name,
