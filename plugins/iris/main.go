@@ -3,10 +3,14 @@
 // its sepals and petals.
 //
 // The host starts it; run by hand it explains itself, and "iris --describe"
-// prints its metadata and schemas. Its parameters are trained by
-// ./train and embedded from params.json.
+// prints its metadata and schemas. The model itself is package irismodel;
+// its parameters are trained by ./train and embedded from
+// irismodel/params.json.
 package main
 
-import "github.com/modelhost/modelhost/sdk/plugin"
+import (
+	"github.com/modelhost/modelhost/plugins/iris/irismodel"
+	"github.com/modelhost/modelhost/sdk/plugin"
+)
 
-func main() { plugin.Serve(newModel()) }
+func main() { plugin.Serve(irismodel.New()) }

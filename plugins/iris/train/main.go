@@ -7,8 +7,9 @@
 //
 // It reads plugins/iris/data/iris.csv, holds out every 5th flower of each
 // species, trains a multinomial logistic regression on the rest, prints the
-// accuracy on both parts and writes plugins/iris/params.json. Training is
-// deterministic: the same data gives the same file, byte for byte.
+// accuracy on both parts and writes plugins/iris/irismodel/params.json,
+// which the plugin embeds. Training is deterministic: the same data gives
+// the same file, byte for byte.
 package main
 
 import (
@@ -22,7 +23,7 @@ import (
 
 func main() {
 	dataPath := flag.String("data", "plugins/iris/data/iris.csv", "labelled iris `CSV` file to train on")
-	outPath := flag.String("out", "plugins/iris/params.json", "`file` to write the trained parameters to")
+	outPath := flag.String("out", "plugins/iris/irismodel/params.json", "`file` to write the trained parameters to")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "Usage: go run ./plugins/iris/train [flags]\n\n"+
 			"Trains the iris species classifier and writes its parameters as JSON.\n\n")

@@ -1,17 +1,23 @@
-package main
+// Package irismodel is the iris species classifier as an SDK model: its
+// input and output types, its embedded trained parameters and its
+// constructor New. The plugin binary (package main one directory up) serves
+// it; other programs, such as the benchmark's in-process baseline
+// (host/bench), call it directly.
+package irismodel
 
 import (
 	"context"
 	_ "embed"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/modelhost/modelhost/plugins/iris/internal/classifier"
 	"github.com/modelhost/modelhost/sdk"
 )
 
 // paramsJSON holds the trained parameters written by
-// "go run ./plugins/iris/train".
+// "go run ./plugins/iris/train" (plugins/iris/irismodel/params.json).
 //
 //go:embed params.json
 var paramsJSON []byte
@@ -58,15 +64,21 @@ type Probabilities struct {
 }
 
 // examples are one typical flower of each species, from the training data.
+// Examples returns a copy.
 var examples = []Input{
 	{SepalLength: 5.1, SepalWidth: 3.5, PetalLength: 1.4, PetalWidth: 0.2},
 	{SepalLength: 5.9, SepalWidth: 3.0, PetalLength: 4.2, PetalWidth: 1.5},
 	{SepalLength: 6.7, SepalWidth: 3.0, PetalLength: 5.2, PetalWidth: 2.3},
 }
 
-// newModel returns the iris model with the embedded parameters. It panics if
-// they are invalid, which the package's tests would catch.
-func newModel() *sdk.Model[Input, Output] {
+// Examples returns one typical flower of each species, from the training
+// data: setosa, versicolor, virginica. They are the examples of the input
+// schema.
+func Examples() []Input { return slices.Clone(examples) }
+
+// New returns the iris model ("iris_model") with the embedded parameters.
+// It panics if they are invalid, which the package's tests would catch.
+func New() *sdk.Model[Input, Output] {
 	params, err := classifier.ParseParams(paramsJSON)
 	if err != nil {
 		panic(fmt.Sprintf("iris: embedded params.json: %v", err))

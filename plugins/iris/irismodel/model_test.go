@@ -1,4 +1,4 @@
-package main
+package irismodel
 
 import (
 	"bytes"
@@ -19,14 +19,15 @@ import (
 	"github.com/modelhost/modelhost/sdk/plugin"
 )
 
-const dataPath = "data/iris.csv"
+// dataPath is the training data, in the plugin's directory.
+const dataPath = "../data/iris.csv"
 
 func TestContract(t *testing.T) {
-	modeltest.Check(t, newModel())
+	modeltest.Check(t, New())
 }
 
 func TestPredictCanonicalFlowers(t *testing.T) {
-	remote := modeltest.Check(t, newModel())
+	remote := modeltest.Check(t, New())
 	tests := []struct {
 		name  string
 		input string
@@ -88,7 +89,7 @@ func TestHeldOutAccuracy(t *testing.T) {
 		t.Fatalf("held-out rows: got %d, want %d", got, want)
 	}
 
-	model := newModel()
+	model := New()
 	correct := 0
 	for _, s := range test {
 		x := s.Features
@@ -156,7 +157,7 @@ func TestParamsReproducible(t *testing.T) {
 }
 
 func TestInvalidInput(t *testing.T) {
-	remote := modeltest.Check(t, newModel())
+	remote := modeltest.Check(t, New())
 	schema, err := plugin.CompileSchema(remote.InputSchema())
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +198,7 @@ func TestInvalidInput(t *testing.T) {
 }
 
 func TestValidInputAtBounds(t *testing.T) {
-	remote := modeltest.Check(t, newModel())
+	remote := modeltest.Check(t, New())
 	schema, err := plugin.CompileSchema(remote.InputSchema())
 	if err != nil {
 		t.Fatal(err)
@@ -219,7 +220,7 @@ func TestValidInputAtBounds(t *testing.T) {
 // checkBounds enforces, that Input's fields map onto the classifier's
 // features in order, and that the output enum lists the classifier's classes.
 func TestSchemaMatchesCode(t *testing.T) {
-	m := newModel()
+	m := New()
 	var in struct {
 		Properties map[string]struct {
 			ExclusiveMinimum *float64 `json:"exclusiveMinimum"`

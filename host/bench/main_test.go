@@ -1,0 +1,108 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelhost/modelhost/host/bench/internal/loadgen"
+	"github.com/modelhost/modelhost/host/bench/internal/procstat"
+	"github.com/modelhost/modelhost/host/internal/config"
+)
+
+// The benchmark itself runs only through make bench; these check its
+// pieces that need no processes.
+
+func TestHostConfigParses(t *testing.T) {
+	src := hostConfig([]modelBlock{
+		{Name: "iris", Command: "/opt/bench/iris", Env: map[string]string{"BENCH_NAME": "iris_model"}},
+		{Name: "echo ${x}", Command: "/opt/bench/bench plugin", Env: map[string]string{"BENCH_MODEL": "echo", "B": `quote " and %{y}`}},
+	})
+	cfg, err := config.Parse([]byte(src), "config.hcl", "/tmp")
+	if err != nil {
+		t.Fatalf("generated configuration does not parse: %v\n%s", err, src)
+	}
+	if cfg.Plugins.Directory != "" || cfg.Log.Format != "json" || len(cfg.Models) != 2 {
+		t.Fatalf("got directory %q, log format %q, %d models; want \"\", json, 2\n%s", cfg.Plugins.Directory, cfg.Log.Format, len(cfg.Models), src)
+	}
+	m := cfg.Models[1]
+	if m.Name != "echo ${x}" || m.Command != "/opt/bench/bench plugin" || m.Env["B"] != `quote " and %{y}` {
+		t.Errorf("model block read back as %q %q %v", m.Name, m.Command, m.Env)
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	o, err := parseFlags([]string{"-quick", "-rounds", "2", "-concurrency", "1, 4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.rounds != 2 || o.duration != time.Second || !slices.Equal(o.concurrency, []int{1, 4}) || o.coldRuns != 1 {
+		t.Errorf("-quick -rounds 2: got rounds %d, duration %v, concurrency %v, cold runs %d", o.rounds, o.duration, o.concurrency, o.coldRuns)
+	}
+	o, err = parseFlags(nil)
+	if err != nil || o.rounds != 5 || o.duration != 3*time.Second || !slices.Equal(o.cold, []int{1, 10, 50}) {
+		t.Errorf("defaults: got %+v, %v", o, err)
+	}
+	for _, bad := range [][]string{{"-concurrency", "0"}, {"-concurrency", ""}, {"-rounds", "0"}, {"-models", "1"}, {"extra"}} {
+		if _, err := parseFlags(bad); err == nil {
+			t.Errorf("parseFlags(%q): got no error", bad)
+		}
+	}
+}
+
+func TestEvaluate(t *testing.T) {
+	mk := func(server string, c int, rps float64, p50 time.Duration) *series {
+		s := &series{Server: server, Concurrency: c}
+		s.add(&loadgen.Result{Concurrency: c, Throughput: rps, Latency: loadgen.Summary{P50: p50}})
+		s.summarize()
+		return s
+	}
+	r := newReport(options{rounds: 1, concurrency: []int{1, 64}, cold: []int{50}})
+	r.Load = []*series{
+		mk(nameBaseline, 1, 5000, 200*time.Microsecond), mk(nameHostIris, 1, 2000, 290*time.Microsecond), mk(nameHop, 1, 6000, 100*time.Microsecond),
+		mk(nameBaseline, 64, 10000, time.Millisecond), mk(nameHostIris, 64, 4000, 2*time.Millisecond),
+	}
+	r.Memory = []procMemory{
+		{Server: "host", Role: "host", Memory: procstat.Memory{RSS: 30 * mib}},
+		{Server: "host", Role: "plugin", Name: "iris_model", Memory: procstat.Memory{RSS: 25 * mib}},
+	}
+	r.addCold(coldSample{Plugins: 50, Ready: 1500 * time.Millisecond})
+	r.evaluate()
+	var got []string
+	for _, tg := range r.Targets {
+		got = append(got, tg.Result)
+	}
+	// 0.4× throughput, 290µs p50, 290 ≤ 1.3×300, 30 MiB host, 25 MiB plugin, 1.5s.
+	if want := []string{"FAIL", "PASS", "PASS", "PASS", "FAIL", "PASS"}; !slices.Equal(got, want) {
+		t.Errorf("targets: got %v, want %v\n%+v", got, want, r.Targets)
+	}
+	if !r.failed() {
+		t.Error("failed() = false with a failed target")
+	}
+	md := r.markdown()
+	for _, s := range []string{"| host/iris | 64 | 4000 | 2.00ms |", "| 64 | 0.40× | 2.00× |", "| 50 | 1.50s |", "**FAIL**"} {
+		if !strings.Contains(md, s) {
+			t.Errorf("markdown lacks %q:\n%s", s, md)
+		}
+	}
+
+	r = newReport(options{rounds: 1, concurrency: []int{8}})
+	r.evaluate()
+	for _, tg := range r.Targets {
+		if tg.Result != "SKIP" {
+			t.Errorf("target %q with nothing measured: got %s, want SKIP", tg.Name, tg.Result)
+		}
+	}
+}
+
+func TestFmtDur(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "0", 153 * time.Microsecond: "153µs", 2345 * time.Microsecond: "2.35ms",
+		23456 * time.Microsecond: "23.5ms", 2500 * time.Millisecond: "2.50s",
+	} {
+		if got := fmtDur(d); got != want {
+			t.Errorf("fmtDur(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
