@@ -86,10 +86,11 @@ func TestRequestIDOnFailure(t *testing.T) {
 	if got := res.Header.Get("X-Request-ID"); got != "client-id-5xx" {
 		t.Errorf("X-Request-ID = %q, want the client's", got)
 	}
-	l := logLine(host, "request failed", "client-id-5xx")
-	if l == nil || l["@level"] != "error" {
-		t.Errorf("no error log line with request_id client-id-5xx; log:\n%s", host.Logs())
-	}
+	// The host logs after it has answered: wait for the line.
+	eventually(t, 5*time.Second, func() bool {
+		l := logLine(host, "request failed", "client-id-5xx")
+		return l != nil && l["@level"] == "error"
+	}, "an error log line with request_id client-id-5xx")
 
 	res = do(t, host, "GET", "/api/models", map[string]string{"X-Request-ID": "../../etc/passwd"}, nil)
 	if got := res.Header.Get("X-Request-ID"); got == "" || got == "../../etc/passwd" {
