@@ -15,15 +15,15 @@ func TestAPIToken(t *testing.T) {
 	p.allow("status of 401")
 	p.navigate("/models/iris_model/predict") // the pages stay open
 	p.do(waitReady())
-	p.do(click("#predict-button"))
+	p.click("#predict-button")
 	wantContains(t, "problem", p.text("#problem"), "401", "needs an API token")
 
 	p.fill("#api-token", "wrong-token-wrong-token-wrong")
-	p.do(click("#token-form button"))
+	p.click("#token-form button")
 	p.waitFor(`document.getElementById('problem').textContent.includes('was not accepted')`)
 
 	p.fill("#api-token", token)
-	p.do(click("#token-form button"))
+	p.click("#token-form button")
 	wantContains(t, "result", p.text("#result-highlight"), "setosa")
 	if eval[string](p, `sessionStorage.getItem('modelhost.api-token')`) != token {
 		t.Error("the token is not kept for the tab")

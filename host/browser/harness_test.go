@@ -346,6 +346,25 @@ func waitVisible(sel string) chromedp.Action[chromedp.Void] {
 	return chromedp.WaitVisible(chromedp.CSS(sel))
 }
 
+// click clicks sel once its position has settled. json-editor adds and
+// removes field marks when an input loses focus, which moves whatever lies
+// below them; a click aimed before the move lands on empty space.
+func (p *page) click(sel string) {
+	p.t.Helper()
+	p.do(chromedp.WaitVisible(chromedp.CSS(sel)))
+	box := fmt.Sprintf(`(() => { const r = document.querySelector(%q).getBoundingClientRect(); return [r.x, r.y, r.width, r.height].join(','); })()`, sel)
+	last := ""
+	for range 40 {
+		cur := eval[string](p, box)
+		if cur == last {
+			break
+		}
+		last = cur
+		time.Sleep(75 * time.Millisecond)
+	}
+	p.do(click(sel))
+}
+
 func click(sel string) chromedp.Action[chromedp.Void] {
 	return chromedp.Click(chromedp.CSS(sel))
 }

@@ -59,14 +59,14 @@ func TestScreenshots(t *testing.T) {
 	p.fill(field("root.petal_width", "input"), "1.5")
 	p.fill(field("root.sepal_length", "input"), "5.9")
 	p.fill(field("root.sepal_width", "input"), "3.0")
-	p.do(click("#predict-button"))
+	p.click("#predict-button")
 	p.waitFor(`document.getElementById('result-highlight').textContent.includes('versicolor')`)
 	save(p, "predict-iris")
 
 	p.navigate("/models/sentiment/predict")
 	p.do(waitReady())
 	p.choose(field("root.granularity", "select"), "sentence")
-	p.do(click("#predict-button"))
+	p.click("#predict-button")
 	p.do(waitVisible("#result .result-item"))
 	save(p, "predict-sentiment")
 

@@ -93,6 +93,7 @@ func (l *limiter) release() {
 type limiters struct {
 	limits func(*registry.Entry) Limits // nil: no limits
 	m      sync.Map                     // qualified name → *limiter
+	mu     sync.Mutex                   // serialises creating limiters
 }
 
 // get returns the limiter of e's model, nil if it has no limit.
@@ -104,6 +105,14 @@ func (ls *limiters) get(e *registry.Entry) *limiter {
 	if l, ok := ls.m.Load(name); ok {
 		return l.(*limiter)
 	}
-	l, _ := ls.m.LoadOrStore(name, newLimiter(ls.limits(e)))
-	return l.(*limiter)
+	// First prediction of this model: create its limiter once, even when
+	// many requests arrive together.
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if l, ok := ls.m.Load(name); ok {
+		return l.(*limiter)
+	}
+	l := newLimiter(ls.limits(e))
+	ls.m.Store(name, l)
+	return l
 }
