@@ -73,23 +73,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprint(stderr, "Usage: modelhost serve [--config FILE] [--address HOST:PORT]\n\nServe the models of every plugin until SIGINT or SIGTERM.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "modelhost serve: unexpected arguments %q\n", fs.Args())
+	cfg, ok := loadConfig(*configPath, stderr)
+	if !ok {
 		return exitUsage
-	}
-	cfg := config.Default()
-	if *configPath != "" {
-		var err error
-		if cfg, err = config.Load(*configPath); err != nil {
-			fmt.Fprintf(stderr, "modelhost: %v\n", err)
-			return exitUsage
-		}
 	}
 	if *address != "" {
 		cfg.Server.Address = *address
@@ -130,23 +119,12 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "modelhost openapi: unexpected arguments %q\n", fs.Args())
+	cfg, ok := loadConfig(*configPath, stderr)
+	if !ok {
 		return exitUsage
-	}
-	cfg := config.Default()
-	if *configPath != "" {
-		var err error
-		if cfg, err = config.Load(*configPath); err != nil {
-			fmt.Fprintf(stderr, "modelhost: %v\n", err)
-			return exitUsage
-		}
 	}
 	logger := newLogger(cfg.Log, stderr)
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -171,6 +149,37 @@ Flags:
 		return exitFailed
 	}
 	return exitOK
+}
+
+// parseFlags parses a subcommand's flags and refuses positional arguments.
+// When ok is false the command must exit with code: 0 after --help, 2
+// after a usage error (already reported on stderr).
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, false
+		}
+		return exitUsage, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "modelhost %s: unexpected arguments %q\n", fs.Name(), fs.Args())
+		return exitUsage, false
+	}
+	return 0, true
+}
+
+// loadConfig loads the configuration file at path, or the defaults when
+// path is empty, reporting errors (with file, line and column) on stderr.
+func loadConfig(path string, stderr io.Writer) (*config.Config, bool) {
+	if path == "" {
+		return config.Default(), true
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "modelhost: %v\n", err)
+		return nil, false
+	}
+	return cfg, true
 }
 
 func newLogger(c config.Log, w io.Writer) hclog.Logger {
