@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,37 +12,12 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/modelhost/modelhost/host/internal/browsertest"
 	"github.com/modelhost/modelhost/host/internal/hosttest"
 )
 
 // actionTimeout bounds one step of a test: a navigation, a click, a wait.
 const actionTimeout = 30 * time.Second
-
-// findChrome returns the Chromium to drive: $CHROME_PATH, /usr/bin/chromium,
-// or the first of a few names in PATH.
-func findChrome(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("CHROME_PATH"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("CHROME_PATH=%s: %v", p, err)
-		}
-		return p
-	}
-	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium"
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	const how = "install Chromium (Debian or Ubuntu: apt-get install -y chromium) or set CHROME_PATH to a Chrome or Chromium binary"
-	if os.Getenv("CI") != "" {
-		t.Fatal("Chromium not found, and CI is set so the browser tests must run: " + how)
-	}
-	t.Skip("Chromium not found, so the browser tests are skipped: " + how)
-	return ""
-}
 
 // suite is a running host with the bundled plugins and the example
 // penguin_size, and a running browser.
@@ -56,7 +30,7 @@ type suite struct {
 // added to the host's configuration.
 func newSuite(t *testing.T, config ...string) *suite {
 	t.Helper()
-	chrome := findChrome(t)
+	chrome := browsertest.Find(t)
 
 	dir := t.TempDir()
 	hosttest.Copy(t, builder.Build(t, "./plugins/iris"), filepath.Join(dir, "iris"), 0o755)
@@ -73,47 +47,7 @@ log {
 %s
 `, dir, strings.Join(config, "\n")))
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chrome),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 800),
-		// The machine may have no network: without these, Chromium waits on
-		// connections to Google's services.
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-default-apps", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-features", "Translate,OptimizationHints,MediaRouter,InterestFeedContentSuggestions"),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("metrics-recording-only", true),
-		chromedp.Flag("no-pings", true),
-		chromedp.Flag("mute-audio", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.Flag("font-render-hinting", "none"),
-		chromedp.Flag("lang", "en-US"),
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	browser, cancelBrowser := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelBrowser)
-	started := make(chan error, 1)
-	go func() { started <- chromedp.Do(browser) }()
-	select {
-	case err := <-started:
-		if err != nil {
-			t.Fatalf("start %s: %v", chrome, err)
-		}
-	case <-time.After(60 * time.Second):
-		cancelBrowser()
-		t.Fatalf("%s did not start within 60s", chrome)
-	}
+	browser := browsertest.Start(t, chrome, 1280, 800)
 	return &suite{host: host, browser: browser}
 }
 

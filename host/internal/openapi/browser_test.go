@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -16,31 +14,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/modelhost/modelhost/host/internal/api"
+	"github.com/modelhost/modelhost/host/internal/browsertest"
 	"github.com/modelhost/modelhost/host/internal/registry"
 )
-
-// findChromium returns the Chromium to drive: $CHROME_PATH,
-// /usr/bin/chromium, or one of a few names in PATH. Without one the test
-// is skipped, unless CI is set, as for the browser tests of host/browser.
-func findChromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("CHROME_PATH"); p != "" {
-		return p
-	}
-	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium"
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("Chromium not found (install it, or set CHROME_PATH), and CI is set")
-	}
-	t.Skip("Chromium not found: install it, or set CHROME_PATH, to run this test")
-	return ""
-}
 
 // TestSwaggerUIUnderCSP loads /docs in a headless Chromium, with the API's
 // authentication on, and checks that Swagger UI renders under DocsCSP
@@ -50,7 +26,7 @@ func TestSwaggerUIUnderCSP(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a browser")
 	}
-	chromium := findChromium(t)
+	chromium := browsertest.Find(t)
 
 	const token = "swagger-ui-test-token-0123456789"
 	reg := registry.New()
@@ -72,27 +48,7 @@ func TestSwaggerUIUnderCSP(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-	)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx); err != nil { // starts the browser and opens a tab
-		t.Fatalf("start %s: %v", chromium, err)
-	}
+	ctx := browsertest.Start(t, chromium, 1280, 900)
 
 	var (
 		consoleMu sync.Mutex
