@@ -58,9 +58,14 @@ func (s *server) Predict(ctx context.Context, req *modelpb.PredictRequest) (*mod
 	return res, nil
 }
 
-// PredictBatch implements modelpb.ModelServiceServer.
+// PredictBatch implements modelpb.ModelServiceServer. A model that
+// implements sdk.BatchPredictor gets all inputs in one call; any other is
+// called once per input, in order.
 func (s *server) PredictBatch(ctx context.Context, req *modelpb.PredictBatchRequest) (*modelpb.PredictBatchResponse, error) {
 	inputs := req.GetInputs()
+	if bp, ok := s.model.(sdk.BatchPredictor); ok {
+		return s.predictBatch(ctx, bp, inputs)
+	}
 	res := &modelpb.PredictBatchResponse{Results: make([]*modelpb.PredictResponse, len(inputs))}
 	for i, in := range inputs {
 		if err := ctx.Err(); err != nil {
@@ -73,6 +78,59 @@ func (s *server) PredictBatch(ctx context.Context, req *modelpb.PredictBatchRequ
 		}
 	}
 	return res, nil
+}
+
+// predictBatch answers PredictBatch with one call of the model's own
+// PredictBatch.
+func (s *server) predictBatch(ctx context.Context, bp sdk.BatchPredictor, inputs [][]byte) (*modelpb.PredictBatchResponse, error) {
+	raw := make([]json.RawMessage, len(inputs))
+	for i, in := range inputs {
+		raw[i] = in
+	}
+	outs, errs := s.safePredictBatch(sdk.ContextWithLogger(ctx, s.logger), bp, raw)
+	res := &modelpb.PredictBatchResponse{Results: make([]*modelpb.PredictResponse, len(inputs))}
+	failed := false
+	for i := range inputs {
+		var err error
+		if errs != nil {
+			err = errs[i]
+		}
+		if err != nil {
+			failed = true
+			res.Results[i] = &modelpb.PredictResponse{Error: toProtoError(err)}
+		} else {
+			res.Results[i] = &modelpb.PredictResponse{Output: outs[i]}
+		}
+	}
+	if failed && ctx.Err() != nil {
+		// As in Predict: the items failed because the call ended.
+		return nil, status.FromContextError(ctx.Err()).Err()
+	}
+	return res, nil
+}
+
+// safePredictBatch calls the model's PredictBatch, turning a panic, or
+// results of the wrong length, into an internal error of every input.
+func (s *server) safePredictBatch(ctx context.Context, bp sdk.BatchPredictor, inputs []json.RawMessage) (outs []json.RawMessage, errs []error) {
+	failAll := func(err error) ([]json.RawMessage, []error) {
+		errs := make([]error, len(inputs))
+		for i := range errs {
+			errs[i] = err
+		}
+		return make([]json.RawMessage, len(inputs)), errs
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			s.logger.Error("predict batch panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			outs, errs = failAll(fmt.Errorf("model panicked: %v", r))
+		}
+	}()
+	outs, errs = bp.PredictBatch(ctx, inputs)
+	if len(outs) != len(inputs) || (errs != nil && len(errs) != len(inputs)) {
+		s.logger.Error("predict batch returned results of the wrong length", "inputs", len(inputs), "outputs", len(outs), "errors", len(errs))
+		return failAll(fmt.Errorf("model returned %d outputs and %d errors for %d inputs", len(outs), len(errs), len(inputs)))
+	}
+	return outs, errs
 }
 
 func (s *server) predictOne(ctx context.Context, input []byte) *modelpb.PredictResponse {

@@ -48,6 +48,10 @@ type Options struct {
 	// Limits returns the concurrency limits of a model, asked once per
 	// qualified name. Nil means no limits.
 	Limits func(*registry.Entry) Limits
+	// MaxBatchSize is the most inputs one batch prediction may carry;
+	// larger batches are answered 413. Zero or less means
+	// DefaultMaxBatchSize.
+	MaxBatchSize int
 }
 
 // server holds what the handlers share. It is read-only once New returns.
@@ -55,6 +59,7 @@ type server struct {
 	reg       *registry.Registry
 	maxBody   int64
 	maxHeader int
+	maxBatch  int
 	tokens    [][sha256.Size]byte
 	limiters  *limiters
 	log       hclog.Logger
@@ -75,6 +80,7 @@ func newAPI(reg *registry.Registry, opts Options) (*echo.Echo, *server) {
 		reg:       reg,
 		maxBody:   opts.MaxBodyBytes,
 		maxHeader: opts.MaxHeaderBytes,
+		maxBatch:  opts.MaxBatchSize,
 		tokens:    opts.TokenDigests,
 		limiters:  &limiters{limits: opts.Limits},
 		log:       opts.Logger,
@@ -82,6 +88,9 @@ func newAPI(reg *registry.Registry, opts Options) (*echo.Echo, *server) {
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.maxBatch <= 0 {
+		s.maxBatch = DefaultMaxBatchSize
 	}
 	if s.maxHeader <= 0 {
 		s.maxHeader = DefaultMaxHeaderBytes
@@ -119,6 +128,7 @@ func newAPI(reg *registry.Registry, opts Options) (*echo.Echo, *server) {
 	e.GET("/api/models", s.listModels)
 	e.GET("/api/models/:name/metadata", s.modelMetadata)
 	e.POST("/api/models/:name/predict", s.predict)
+	e.POST("/api/models/:name/predict/batch", s.predictBatch)
 	return e, s
 }
 

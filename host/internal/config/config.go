@@ -37,6 +37,11 @@ const (
 	// (plugin.MaxMessageBytes, 256 MiB).
 	MaxResponseBytesLimit = 256 << 20
 
+	// DefaultMaxBatchSize is the default plugins.max_batch_size.
+	DefaultMaxBatchSize = 1000
+	// MaxBatchSizeLimit is the largest plugins.max_batch_size accepted.
+	MaxBatchSizeLimit = 1_000_000
+
 	DefaultLogLevel  = "info"
 	DefaultLogFormat = "text"
 )
@@ -154,6 +159,12 @@ type Plugins struct {
 	// whole. At most MaxResponseBytesLimit. Argument: max_response_bytes.
 	// Default: 16777216 (16 MiB).
 	MaxResponseBytes int64
+
+	// MaxBatchSize is the most inputs one batch predict request
+	// (POST /api/models/{name}/predict/batch) may carry; more are answered
+	// 413. From 1 to MaxBatchSizeLimit. Argument: max_batch_size. Default:
+	// 1000.
+	MaxBatchSize int
 
 	// RestartMax is how many times a plugin that exits unexpectedly is
 	// relaunched within RestartWindow; the next crash in the window marks
@@ -280,6 +291,7 @@ func Default() *Config {
 			Limits:         DefaultLimits(),
 
 			MaxResponseBytes:      DefaultMaxResponseBytes,
+			MaxBatchSize:          DefaultMaxBatchSize,
 			RestartMax:            DefaultRestartMax,
 			RestartWindow:         DefaultRestartWindow,
 			RestartBackoffInitial: DefaultRestartBackoffInitial,

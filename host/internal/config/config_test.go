@@ -47,6 +47,7 @@ func TestDefault(t *testing.T) {
 			Limits:         Limits{MaxConcurrency: 64, MaxQueue: 256, QueueTimeout: 5 * time.Second},
 
 			MaxResponseBytes:      16 << 20,
+			MaxBatchSize:          1000,
 			RestartMax:            5,
 			RestartWindow:         time.Minute,
 			RestartBackoffInitial: 200 * time.Millisecond,
@@ -167,6 +168,7 @@ log {
 						Limits:         DefaultLimits(),
 
 						MaxResponseBytes:      DefaultMaxResponseBytes,
+						MaxBatchSize:          DefaultMaxBatchSize,
 						RestartMax:            DefaultRestartMax,
 						RestartWindow:         DefaultRestartWindow,
 						RestartBackoffInitial: DefaultRestartBackoffInitial,
@@ -687,6 +689,9 @@ func checkInvariants(t *testing.T, cfg *Config) {
 		if d <= 0 {
 			t.Errorf("%s: got %v, want > 0", name, d)
 		}
+	}
+	if n := cfg.Plugins.MaxBatchSize; n < 1 || n > MaxBatchSizeLimit {
+		t.Errorf("Plugins.MaxBatchSize: got %d, want 1 to %d", n, MaxBatchSizeLimit)
 	}
 	if dir := cfg.Plugins.Directory; dir != "" && !filepath.IsAbs(dir) {
 		t.Errorf("Plugins.Directory: got %q, want empty or absolute", dir)

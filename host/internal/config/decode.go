@@ -50,6 +50,7 @@ type rawPlugins struct {
 
 	RequireChecksums      *hcl.Attribute `hcl:"require_checksums,optional"`
 	MaxResponseBytes      *hcl.Attribute `hcl:"max_response_bytes,optional"`
+	MaxBatchSize          *hcl.Attribute `hcl:"max_batch_size,optional"`
 	RestartMax            *hcl.Attribute `hcl:"restart_max,optional"`
 	RestartWindow         *hcl.Attribute `hcl:"restart_window,optional"`
 	RestartBackoffInitial *hcl.Attribute `hcl:"restart_backoff_initial,optional"`

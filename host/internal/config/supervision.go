@@ -9,7 +9,8 @@ import (
 )
 
 // decodeSupervision decodes the arguments of the plugins block that govern
-// trust and supervision: require_checksums, max_response_bytes and the
+// trust and supervision: require_checksums, max_response_bytes,
+// max_batch_size and the
 // restart policy.
 func decodeSupervision(raw *rawPlugins, p *Plugins) hcl.Diagnostics {
 	var diags hcl.Diagnostics
@@ -22,6 +23,14 @@ func decodeSupervision(raw *rawPlugins, p *Plugins) hcl.Diagnostics {
 				fmt.Sprintf("max_response_bytes must be a number of bytes from 1 to %d (256 MiB, the largest message a plugin sends), got %d.", MaxResponseBytesLimit, n)))
 		} else {
 			p.MaxResponseBytes = n
+		}
+	}
+	if n, ok := decodeValue[int](raw.MaxBatchSize, &diags); ok {
+		if n <= 0 || n > MaxBatchSizeLimit {
+			diags = append(diags, attrError(raw.MaxBatchSize, "Invalid max_batch_size",
+				fmt.Sprintf("max_batch_size must be a whole number of inputs from 1 to %d, got %d.", MaxBatchSizeLimit, n)))
+		} else {
+			p.MaxBatchSize = n
 		}
 	}
 	if n, ok := decodeValue[int](raw.RestartMax, &diags); ok {

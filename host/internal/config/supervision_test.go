@@ -15,6 +15,7 @@ func TestParseSupervision(t *testing.T) {
 plugins {
   require_checksums       = true
   max_response_bytes      = 1024
+  max_batch_size          = 10
   restart_max             = 0
   restart_window          = "30s"
   restart_backoff_initial = "1s"
@@ -37,6 +38,7 @@ model "iris" {
 		Limits:                DefaultLimits(),
 		RequireChecksums:      true,
 		MaxResponseBytes:      1024,
+		MaxBatchSize:          10,
 		RestartMax:            0,
 		RestartWindow:         30 * time.Second,
 		RestartBackoffInitial: time.Second,
@@ -63,6 +65,14 @@ func TestParseSupervisionErrors(t *testing.T) {
 			[]string{"config.hcl:2,24", "Invalid max_response_bytes"}},
 		{"response limit not a number", "plugins {\n  max_response_bytes = \"16MiB\"\n}\n",
 			[]string{"config.hcl:2,24", "max_response_bytes"}},
+		{"batch size zero", "plugins {\n  max_batch_size = 0\n}\n",
+			[]string{"config.hcl:2,20", "Invalid max_batch_size", "from 1 to 1000000"}},
+		{"batch size too large", "plugins {\n  max_batch_size = 1000001\n}\n",
+			[]string{"config.hcl:2,20", "Invalid max_batch_size"}},
+		{"batch size not a number", "plugins {\n  max_batch_size = \"many\"\n}\n",
+			[]string{"config.hcl:2,20", "max_batch_size"}},
+		{"fractional batch size", "plugins {\n  max_batch_size = 2.5\n}\n",
+			[]string{"config.hcl:2,20", "max_batch_size"}},
 		{"negative restart_max", "plugins {\n  restart_max = -1\n}\n",
 			[]string{"config.hcl:2,17", "Invalid restart_max"}},
 		{"fractional restart_max", "plugins {\n  restart_max = 1.5\n}\n",

@@ -51,6 +51,25 @@ func (m *limitedModel) Predict(ctx context.Context, input json.RawMessage) (json
 	return out, nil
 }
 
+// PredictBatch calls the plugin once for all inputs. The whole answer is
+// subject to gRPC's receive limit (at least the limit); each output larger
+// than the limit is refused with a *ResponseTooLargeError of its own.
+func (m *limitedModel) PredictBatch(ctx context.Context, inputs []json.RawMessage) ([]json.RawMessage, []error, error) {
+	outs, errs, err := m.RemoteModel.PredictBatch(ctx, inputs)
+	if err != nil {
+		if errors.Is(err, plugin.ErrProtocol) && strings.Contains(err.Error(), "larger than max") {
+			return nil, nil, &ResponseTooLargeError{Limit: m.limit, Err: err}
+		}
+		return nil, nil, err
+	}
+	for i, out := range outs {
+		if errs[i] == nil && int64(len(out)) > m.limit {
+			outs[i], errs[i] = nil, &ResponseTooLargeError{Limit: m.limit, Size: int64(len(out))}
+		}
+	}
+	return outs, errs, nil
+}
+
 // ResponseTooLargeError is an answer of a plugin larger than
 // plugins.max_response_bytes. It matches plugin.ErrProtocol: the host
 // answers 502.

@@ -73,6 +73,9 @@ const (
 	// TypeRequestTimeout: the request body did not arrive within the
 	// server's read timeout (408).
 	TypeRequestTimeout = TypeBase + "request-timeout"
+	// TypeBatchTooLarge: a batch prediction carries more inputs than the
+	// server accepts in one request (413).
+	TypeBatchTooLarge = TypeBase + "batch-too-large"
 )
 
 // allTypes lists every type constant, for tests.
@@ -81,7 +84,7 @@ var allTypes = []string{
 	TypeModelNotFound, TypeInvalidInput, TypeModelFailed, TypeModelUnavailable,
 	TypeModelTimeout, TypeRequestCanceled, TypeBadPluginResponse, TypeNotFound,
 	TypeMethodNotAllowed, TypeInternalError, TypeUnauthorized, TypeModelBusy,
-	TypeHeadersTooLarge, TypeRequestTimeout,
+	TypeHeadersTooLarge, TypeRequestTimeout, TypeBatchTooLarge,
 }
 
 // Details is an RFC 9457 problem details object. A *Details is also an
@@ -399,6 +402,16 @@ func ModelBusy(detail string) *Details {
 // fields locate the offending values.
 func InvalidInput(detail string, fields []FieldError) *Details {
 	return invalidInput(detail, fields)
+}
+
+// BatchTooLarge is a batch prediction of n inputs, more than the limit.
+func BatchTooLarge(n, limit int) *Details {
+	return &Details{
+		Type:   TypeBatchTooLarge,
+		Title:  "Batch too large",
+		Status: http.StatusRequestEntityTooLarge,
+		Detail: fmt.Sprintf("the batch has %d inputs, more than the limit of %d; split it into smaller batches", n, limit),
+	}
 }
 
 // RequestTimeout is a request whose body did not arrive in time.

@@ -7,6 +7,7 @@
 package registry
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -73,10 +74,43 @@ type Monitor interface {
 	Health() Health
 }
 
+// BatchModel is implemented by models that answer many inputs in one call:
+// *plugin.RemoteModel, and the supervisor and launcher wrappers around it.
+// PredictBatch returns one output or one error per input, in order; err is
+// set only when the call as a whole failed. The API falls back to one
+// Predict per input for a model that does not implement it.
+type BatchModel interface {
+	PredictBatch(ctx context.Context, inputs []json.RawMessage) (outputs []json.RawMessage, errs []error, err error)
+}
+
+var _ BatchModel = (*plugin.RemoteModel)(nil)
+
+// PredictBatch calls m once for all inputs if it is a BatchModel, else
+// once per input, in order. In the second case a call that fails because
+// ctx ended, or because the plugin is unavailable, fails the batch.
+func PredictBatch(ctx context.Context, m sdk.MLModel, inputs []json.RawMessage) (outputs []json.RawMessage, errs []error, err error) {
+	if bm, ok := m.(BatchModel); ok {
+		return bm.PredictBatch(ctx, inputs)
+	}
+	outputs = make([]json.RawMessage, len(inputs))
+	errs = make([]error, len(inputs))
+	for i, in := range inputs {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		outputs[i], errs[i] = m.Predict(ctx, in)
+		if errs[i] != nil && (ctx.Err() != nil || errors.Is(errs[i], plugin.ErrUnavailable)) {
+			return nil, nil, errs[i]
+		}
+	}
+	return outputs, errs, nil
+}
+
 // Entry is one served model. Its fields do not change once it is
 // registered; its live state comes from Health.
 type Entry struct {
-	// Model answers predictions; usually a *plugin.RemoteModel.
+	// Model answers predictions; usually a *plugin.RemoteModel. It may
+	// implement BatchModel.
 	Model sdk.MLModel
 	// Info is Model.Info(), read once.
 	Info sdk.Info

@@ -58,6 +58,7 @@ func Start(ctx context.Context, cfg *config.Config, logger hclog.Logger) (*Serve
 		TokenDigests:       cfg.Auth.TokenDigests,
 		CORSAllowedOrigins: cfg.CORS.AllowedOrigins,
 		Limits:             func(e *registry.Entry) api.Limits { return api.Limits(cfg.LimitsFor(e.Source)) },
+		MaxBatchSize:       cfg.Plugins.MaxBatchSize,
 	})
 	if err := web.Register(handler, s.registry, web.Options{Logger: logger.Named("web"), PluginDirectory: cfg.Plugins.Directory}); err != nil {
 		_ = ln.Close()

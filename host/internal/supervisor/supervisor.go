@@ -166,6 +166,22 @@ func (s *Supervisor) Predict(ctx context.Context, input json.RawMessage) (json.R
 	return out, err
 }
 
+// PredictBatch implements registry.BatchModel: it calls the running
+// process once for all inputs (or once per input, if its model cannot take
+// a batch), or fails at once with an *UnavailableError when there is none.
+func (s *Supervisor) PredictBatch(ctx context.Context, inputs []json.RawMessage) ([]json.RawMessage, []error, error) {
+	sl := s.cur.Load()
+	if sl == nil || !sl.enter() {
+		return nil, nil, s.unavailable(nil)
+	}
+	defer sl.leave()
+	outs, errs, err := registry.PredictBatch(ctx, sl.inst.Model(), inputs)
+	if err != nil && errors.Is(err, plugin.ErrUnavailable) && ctx.Err() == nil {
+		return nil, nil, s.unavailable(err)
+	}
+	return outs, errs, err
+}
+
 // Health implements registry.Monitor.
 func (s *Supervisor) Health() registry.Health {
 	s.mu.Lock()
