@@ -95,7 +95,7 @@ func TestOpenAPI(t *testing.T) {
 				tested[id]++
 			}
 		}
-		want := map[string]int{"predict_iris_model": 3, "predict_sentiment": 3}
+		want := map[string]int{"predict_iris_model": 3, "predict_sentiment": 3, "predict_batch_iris_model": 1, "predict_batch_sentiment": 1}
 		if diff := cmp.Diff(want, tested); diff != "" {
 			t.Errorf("examples sent per operation (-want +got):\n%s", diff)
 		}

@@ -138,6 +138,7 @@ Flags:
 		MaxBodyBytes:   cfg.Server.MaxBodyBytes,
 		MaxHeaderBytes: cfg.Server.MaxHeaderBytes,
 		AuthEnabled:    cfg.Auth.Enabled(),
+		MaxBatchSize:   cfg.Plugins.MaxBatchSize,
 	})
 	stopPlugins()
 	if err != nil {

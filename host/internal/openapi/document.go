@@ -44,6 +44,10 @@ type Options struct {
 	// response. False: the document states that no authentication is
 	// needed (security: []).
 	AuthEnabled bool
+	// MaxBatchSize is the most inputs of a batch prediction
+	// (plugins.max_batch_size), the maxItems of each batch operation's
+	// inputs. Zero or less means api.DefaultMaxBatchSize, as for the API.
+	MaxBatchSize int
 }
 
 // Build returns the OpenAPI 3.1 document, as indented JSON, of the host
@@ -74,6 +78,7 @@ const (
 	schemaModelList     = "ModelList"
 	schemaModelSummary  = "ModelSummary"
 	schemaModelMetadata = "ModelMetadata"
+	schemaBatchError    = "BatchItemError"
 	paramQualifiedName  = "QualifiedName"
 	headerRetryAfter    = "RetryAfter"
 	headerWWWAuth       = "WWWAuthenticate"
@@ -179,7 +184,10 @@ func build(models []*registry.Entry, opts Options) (*document, error) {
 		opts.Version = buildVersion()
 	}
 	names := newComponentNames()
-	for _, n := range []string{schemaProblem, schemaFieldError, schemaModelList, schemaModelSummary, schemaModelMetadata} {
+	if opts.MaxBatchSize <= 0 {
+		opts.MaxBatchSize = api.DefaultMaxBatchSize
+	}
+	for _, n := range []string{schemaProblem, schemaFieldError, schemaModelList, schemaModelSummary, schemaModelMetadata, schemaBatchError} {
 		names.reserve(n)
 	}
 	ioNames := make([][2]string, len(models))
@@ -240,9 +248,11 @@ func build(models []*registry.Entry, opts Options) (*document, error) {
 				"Every endpoint under /api/ requires one; /openapi.json and /docs do not.",
 		))
 	}
-	addGenericPaths(doc.Paths, opts.AuthEnabled)
+	addGenericPaths(doc.Paths, opts.AuthEnabled, opts.MaxBatchSize)
 
-	opIDs := map[string]bool{"list_models": true, "get_model_metadata": true, "predict": true}
+	opIDs := map[string]bool{"list_models": true, "get_model_metadata": true, "predict": true, "predict_batch": true}
+	all := make([]*modelSchemas, len(models))
+	single := make([]string, len(models))
 	for i, e := range models {
 		ms, err := convertModelSchemas(e.Info.QualifiedName, ioNames[i][0], ioNames[i][1], e.InputSchema, e.OutputSchema, names)
 		if err != nil {
@@ -252,7 +262,15 @@ func build(models []*registry.Entry, opts Options) (*document, error) {
 			c.Schemas.set(s.name, s.schema)
 		}
 		doc.Tags = append(doc.Tags, modelTag(e.Info))
-		doc.Paths.set(predictPath(e.Info.QualifiedName), pathItem{Post: modelOperation(e, ms, uniqueOperationID(e.Info.QualifiedName, opIDs), opts.AuthEnabled)})
+		all[i] = ms
+		single[i] = uniqueOperationID("predict_", e.Info.QualifiedName, opIDs)
+	}
+	// The batch ids are taken after every single one, so that adding them
+	// leaves the single ones as they were.
+	for i, e := range models {
+		batch := uniqueOperationID("predict_batch_", e.Info.QualifiedName, opIDs)
+		doc.Paths.set(predictPath(e.Info.QualifiedName), pathItem{Post: modelOperation(e, all[i], single[i], opts.AuthEnabled)})
+		doc.Paths.set(batchPath(e.Info.QualifiedName), pathItem{Post: modelBatchOperation(e, all[i], batch, opts)})
 	}
 	return doc, nil
 }
@@ -292,12 +310,16 @@ func predictPath(qualifiedName string) string {
 	return "/api/models/" + qualifiedName + "/predict"
 }
 
-// uniqueOperationID returns "predict_" and qualifiedName with every
-// character that is not a letter, digit or "_" replaced by "_", made unique
-// among ids with a suffix, so that client generators can use it as a method
-// name.
-func uniqueOperationID(qualifiedName string, ids map[string]bool) string {
-	base := "predict_" + strings.Map(func(r rune) rune {
+func batchPath(qualifiedName string) string {
+	return predictPath(qualifiedName) + "/batch"
+}
+
+// uniqueOperationID returns prefix ("predict_" or "predict_batch_") and
+// qualifiedName with every character that is not a letter, digit or "_"
+// replaced by "_", made unique among ids with a suffix, so that client
+// generators can use it as a method name.
+func uniqueOperationID(prefix, qualifiedName string, ids map[string]bool) string {
+	base := prefix + strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
 			return r
@@ -346,6 +368,93 @@ func modelOperation(e *registry.Entry, ms *modelSchemas, operationID string, aut
 		}, auth),
 		Security: operationSecurity(auth),
 	}
+}
+
+// modelBatchOperation is the batch predict operation of one model: its
+// inputs are the model's input schema, its outputs the model's output
+// schema or null. Its one request example is every input example at once.
+func modelBatchOperation(e *registry.Entry, ms *modelSchemas, operationID string, opts Options) *operation {
+	i := e.Info
+	description := "Runs up to " + strconv.Itoa(opts.MaxBatchSize) + " predictions of " + i.DisplayName +
+		" in one request. Each input must satisfy the schema `" + ms.input + "`; the server checks each on its own, " +
+		"sends the valid ones to the model in one call, and answers 200 with one entry of `outputs` per input " +
+		"(null for an input that failed) and one entry of `errors` per failed input. " +
+		"A batch answered 200 may thus hold only errors: check `errors`. " +
+		"The whole batch takes one of the model's concurrency slots"
+	if e.PredictTimeout > 0 {
+		description += ", and the model must answer it as a whole within " + e.PredictTimeout.String() + ", or the server answers 504"
+	}
+	description += "."
+	body := mediaType{Schema: batchRequestSchema(schemaRef(ms.input), opts.MaxBatchSize)}
+	if n := min(len(ms.inputExamples), opts.MaxBatchSize); n > 0 {
+		body.Examples = obj("example_batch", example{
+			Summary: "The example inputs as one batch",
+			Value:   obj("inputs", ms.inputExamples[:n]),
+		})
+	}
+	return &operation{
+		Tags:        []string{i.QualifiedName},
+		Summary:     i.DisplayName + " (batch)",
+		Description: description,
+		OperationID: operationID,
+		RequestBody: &requestBody{
+			Description: "Inputs of " + i.DisplayName + ", at least one.",
+			Required:    true,
+			Content:     obj(jsonType, body),
+		},
+		Responses: batchResponses(response{
+			Description: "One output or null per input, in order, and the problem of each input that failed.",
+			Content:     obj(jsonType, mediaType{Schema: batchResponseSchema(schemaRef(ms.output))}),
+		}, opts.AuthEnabled),
+		Security: operationSecurity(opts.AuthEnabled),
+	}
+}
+
+// batchRequestSchema is the schema of a batch request whose inputs satisfy
+// item.
+func batchRequestSchema(item any, maxBatch int) *object {
+	return obj(
+		"type", "object",
+		"properties", obj("inputs", obj(
+			"type", "array",
+			"description", "The inputs, each of which could be the body of a single prediction.",
+			"items", item,
+			"minItems", 1,
+			"maxItems", maxBatch,
+		)),
+		"required", []any{"inputs"},
+		"additionalProperties", false,
+	)
+}
+
+// batchResponseSchema is the schema of a batch answer whose outputs satisfy
+// output. The outputs use anyOf, not oneOf, so that null stays valid for a
+// model whose output schema accepts null too.
+func batchResponseSchema(output any) *object {
+	return obj(
+		"type", "object",
+		"properties", obj(
+			"outputs", obj(
+				"type", "array",
+				"description", "One entry per input, in order: the model's output, or null if that input failed.",
+				"items", obj("anyOf", []any{output, obj("type", "null")}),
+			),
+			"errors", obj(
+				"type", "array",
+				"description", "One entry per failed input, in the order of the inputs; empty when none failed.",
+				"items", schemaRef(schemaBatchError),
+			),
+		),
+		"required", []any{"outputs", "errors"},
+	)
+}
+
+// batchResponses are the responses of a batch predict operation: those of
+// a single prediction, with a 413 for a batch too large as well.
+func batchResponses(ok response, auth bool) *object {
+	r := predictResponses(ok, auth)
+	r.set("413", responseRef("BatchTooLarge"))
+	return r
 }
 
 // examples turns the "examples" of a schema into a Media Type Object's
@@ -400,7 +509,7 @@ func responses(ok response, auth bool, errs map[string]string) *object {
 
 func responseRef(name string) reference { return reference{Ref: "#/components/responses/" + name} }
 
-func addGenericPaths(paths *object, auth bool) {
+func addGenericPaths(paths *object, auth bool, maxBatch int) {
 	nameParam := reference{Ref: "#/components/parameters/" + paramQualifiedName}
 	paths.set("/api/models", pathItem{Get: &operation{
 		Tags:        []string{tagModels},
@@ -447,6 +556,32 @@ func addGenericPaths(paths *object, auth bool) {
 				"type", "object",
 				"description", "An output of the model: see its output schema.",
 			)}),
+		}, auth),
+		Security: operationSecurity(auth),
+	}})
+	paths.set("/api/models/{qualified_name}/predict/batch", pathItem{Post: &operation{
+		Tags:    []string{tagModels},
+		Summary: "Run a batch of predictions with any model",
+		Description: "Runs many predictions with the model named in the path, sent to it in one call. Each input must " +
+			"satisfy the model's `input_schema`; each model's own batch operation documents its inputs and outputs exactly. " +
+			"The answer is 200 with one entry of `outputs` per input (null for an input that failed) and one entry of " +
+			"`errors` per failed input, so check `errors`.",
+		OperationID: "predict_batch",
+		Parameters:  []any{nameParam},
+		RequestBody: &requestBody{
+			Description: "The inputs, at least one: JSON objects that satisfy the model's input schema.",
+			Required:    true,
+			Content: obj(jsonType, mediaType{Schema: batchRequestSchema(obj(
+				"type", "object",
+				"description", "An input of the model: see its input schema.",
+			), maxBatch)}),
+		},
+		Responses: batchResponses(response{
+			Description: "One output or null per input, in order, and the problem of each input that failed.",
+			Content: obj(jsonType, mediaType{Schema: batchResponseSchema(obj(
+				"type", "object",
+				"description", "An output of the model: see its output schema.",
+			))}),
 		}, auth),
 		Security: operationSecurity(auth),
 	}})
@@ -547,6 +682,23 @@ func addGenericSchemas(schemas *object) {
 		),
 		"required", []any{"pointer", "detail"},
 	))
+	schemas.set(schemaBatchError, obj(
+		"type", "object",
+		"description", "The problem of one input of a batch: the problem details it would have got as a single prediction, without instance, with its index.",
+		"properties", obj(
+			"index", obj("type", "integer", "minimum", 0, "description", "The input's position in inputs, from 0."),
+			"status", obj("type", "integer", "minimum", 100, "maximum", 599, "description", "The HTTP status a single prediction of this input would have got."),
+			"type", obj("type", "string", "format", "uri", "description", "A URI naming the kind of problem, as in Problem."),
+			"title", obj("type", "string", "description", "A short summary of the type."),
+			"detail", obj("type", "string", "description", "What went wrong with this input, for a person."),
+			"errors", obj(
+				"type", "array",
+				"description", "For invalid-input only: one entry per problem in the input. The pointers are relative to the input, not to the request body.",
+				"items", schemaRef(schemaFieldError),
+			),
+		),
+		"required", []any{"index", "status", "type", "title", "detail"},
+	))
 }
 
 // problemExample is one example of a problem response.
@@ -620,6 +772,10 @@ func addProblemResponses(c *components, exampleModel string, opts Options) {
 		problemExample{"model-not-found", problem.ModelNotFound("no_such_model")})
 	add("BodyTooLarge", "The body is larger than the server's limit of "+strconv.FormatInt(maxBody, 10)+" bytes (server.max_body_bytes).", instance,
 		problemExample{"body-too-large", problem.BodyTooLarge(maxBody)})
+	add("BatchTooLarge", "The body is larger than the server's limit of "+strconv.FormatInt(maxBody, 10)+
+		" bytes (server.max_body_bytes), or inputs has more than "+strconv.Itoa(opts.MaxBatchSize)+" items (plugins.max_batch_size).", batchPath(exampleModel),
+		problemExample{"body-too-large", problem.BodyTooLarge(maxBody)},
+		problemExample{"batch-too-large", problem.BatchTooLarge(opts.MaxBatchSize+1, opts.MaxBatchSize)})
 	add("UnsupportedMediaType", "The Content-Type is not application/json or application/*+json (with no charset or charset=utf-8).", instance,
 		problemExample{"unsupported-media-type", problem.UnsupportedMediaType("text/plain")})
 	add("InvalidInput", "The input does not satisfy the model's input schema, or the model rejected it: errors points at each problem.", instance,

@@ -216,9 +216,12 @@ func TestBuildDocument(t *testing.T) {
 	want := []string{
 		"/api/models",
 		"/api/models/geo/predict",
+		"/api/models/geo/predict/batch",
 		"/api/models/plot/predict",
+		"/api/models/plot/predict/batch",
 		"/api/models/{qualified_name}/metadata",
 		"/api/models/{qualified_name}/predict",
+		"/api/models/{qualified_name}/predict/batch",
 	}
 	if diff := cmp.Diff(want, paths); diff != "" {
 		t.Errorf("paths (-want +got):\n%s", diff)
@@ -257,7 +260,7 @@ func TestModelSchemasMoveToComponents(t *testing.T) {
 	doc, _ := buildDoc(t, geo, plot, treeModel(), pairModel())
 
 	want := []string{
-		"ModelList", "ModelMetadata", "ModelSummary", "Problem", "ProblemFieldError",
+		"BatchItemError", "ModelList", "ModelMetadata", "ModelSummary", "Problem", "ProblemFieldError",
 		"geo.Input", "geo.Output", "geo.Point",
 		"pair.Input", "pair.Output", "pair.Point", "pair.Point_2", "pair.Shared",
 		"plot.Input", "plot.Output", "plot.Point",
@@ -378,7 +381,7 @@ func TestHandWrittenSchemas(t *testing.T) {
 	doc, d := buildDoc(t, m)
 	schemas := get(t, doc, "components", "schemas").(map[string]any)
 	want := []string{
-		"ModelList", "ModelMetadata", "ModelSummary", "Problem", "ProblemFieldError",
+		"BatchItemError", "ModelList", "ModelMetadata", "ModelSummary", "Problem", "ProblemFieldError",
 		"hand.Input", "hand.Input_2", "hand.Legacy", "hand.Node", "hand.Node_2", "hand.Output",
 		"hand.Tagged", "hand.With_space",
 	}
@@ -594,12 +597,16 @@ func TestOperationIDsAreUnique(t *testing.T) {
 		}
 	}
 	want := map[string]string{
-		"/api/models":                           "list_models",
-		"/api/models/{qualified_name}/metadata": "get_model_metadata",
-		"/api/models/{qualified_name}/predict":  "predict",
-		"/api/models/a-b/predict":               "predict_a_b",
-		"/api/models/a.b/predict":               "predict_a_b_2",
-		"/api/models/a_b/predict":               "predict_a_b_3",
+		"/api/models":                                "list_models",
+		"/api/models/{qualified_name}/metadata":      "get_model_metadata",
+		"/api/models/{qualified_name}/predict":       "predict",
+		"/api/models/a-b/predict":                    "predict_a_b",
+		"/api/models/a.b/predict":                    "predict_a_b_2",
+		"/api/models/a_b/predict":                    "predict_a_b_3",
+		"/api/models/{qualified_name}/predict/batch": "predict_batch",
+		"/api/models/a-b/predict/batch":              "predict_batch_a_b",
+		"/api/models/a.b/predict/batch":              "predict_batch_a_b_2",
+		"/api/models/a_b/predict/batch":              "predict_batch_a_b_3",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("operation ids (-want +got):\n%s", diff)
@@ -608,8 +615,8 @@ func TestOperationIDsAreUnique(t *testing.T) {
 
 func TestEmptyRegistry(t *testing.T) {
 	doc, _ := buildDoc(t)
-	if n := len(doc["paths"].(map[string]any)); n != 3 {
-		t.Errorf("%d paths, want the 3 generic ones", n)
+	if n := len(doc["paths"].(map[string]any)); n != 4 {
+		t.Errorf("%d paths, want the 4 generic ones", n)
 	}
 	if _, ok := get(t, doc, "components", "parameters", "QualifiedName").(map[string]any)["examples"]; ok {
 		t.Errorf("qualified_name has examples without models")
@@ -663,5 +670,65 @@ func TestBuildDoesNotModifyEntries(t *testing.T) {
 func TestProjectURL(t *testing.T) {
 	if !strings.HasPrefix(problem.TypeBase, projectURL+"/") {
 		t.Errorf("projectURL %s is not where the problem types are documented (%s)", projectURL, problem.TypeBase)
+	}
+}
+
+func TestBatchOperations(t *testing.T) {
+	geo, plot := pointModels()
+	doc, d := buildDocWith(t, Options{Version: "1.2.3", MaxBatchSize: 7}, geo, plot)
+	op := get(t, doc, "paths", "/api/models/plot/predict/batch", "post").(map[string]any)
+	if op["operationId"] != "predict_batch_plot" {
+		t.Errorf("operationId = %v", op["operationId"])
+	}
+	inputs := get(t, op, "requestBody", "content", "application/json", "schema", "properties", "inputs").(map[string]any)
+	if got := get(t, inputs, "items", "$ref"); got != "#/components/schemas/plot.Input" {
+		t.Errorf("inputs items = %v", got)
+	}
+	if inputs["minItems"] != 1.0 || inputs["maxItems"] != 7.0 {
+		t.Errorf("inputs minItems, maxItems = %v, %v; want 1, 7", inputs["minItems"], inputs["maxItems"])
+	}
+	if got := get(t, op, "responses", "413", "$ref"); got != "#/components/responses/BatchTooLarge" {
+		t.Errorf("413 = %v", got)
+	}
+	// The one request example holds every input example, and satisfies
+	// the request schema.
+	reqSchema, err := d.Schema("/paths/" + openapitest.EscapeToken("/api/models/plot/predict/batch") + "/post/requestBody/content/application~1json/schema")
+	if err != nil {
+		t.Fatal(err)
+	}
+	examples := get(t, op, "requestBody", "content", "application/json", "examples").(map[string]any)
+	if len(examples) != 1 {
+		t.Fatalf("%d examples, want 1", len(examples))
+	}
+	value := get(t, examples["example_batch"], "value")
+	if n := len(get(t, value, "inputs").([]any)); n != 2 {
+		t.Errorf("example_batch has %d inputs, want plot's 2", n)
+	}
+	if err := reqSchema.Validate(value); err != nil {
+		t.Errorf("example_batch does not satisfy the request schema: %v", err)
+	}
+	// Answers of the server's shape satisfy the 200 schema; others do not.
+	okSchema, err := d.Schema("/paths/" + openapitest.EscapeToken("/api/models/plot/predict/batch") + "/post/responses/200/content/application~1json/schema")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for answer, valid := range map[string]bool{
+		`{"outputs":[],"errors":[]}`: true,
+		`{"outputs":[null],"errors":[{"index":0,"status":422,"type":"https://example.com/x","title":"Invalid input","detail":"d","errors":[{"pointer":"/points","detail":"is required"}]}]}`: true,
+		`{"outputs":[null]}`:                        false,
+		`{"outputs":[null],"errors":[{"index":0}]}`: false,
+	} {
+		var v any
+		if err := json.Unmarshal([]byte(answer), &v); err != nil {
+			t.Fatal(err)
+		}
+		if err := okSchema.Validate(v); (err == nil) != valid {
+			t.Errorf("validate %s: got %v, want valid=%v", answer, err, valid)
+		}
+	}
+	// The batch-too-large example is the problem the server sends.
+	ex := get(t, doc, "components", "responses", "BatchTooLarge", "content", problem.ContentType, "examples", "batch-too-large", "value").(map[string]any)
+	if ex["type"] != problem.TypeBatchTooLarge || ex["status"] != 413.0 {
+		t.Errorf("batch-too-large example = %v", ex)
 	}
 }

@@ -67,9 +67,11 @@ func TestAuthOff(t *testing.T) {
 	predict := []string{"200", "400", "404", "408", "413", "415", "422", "429", "431", "500", "502", "503", "504"}
 	want := map[string][]string{
 		"GET /api/models": {"200", "431", "500"},
-		"GET /api/models/{qualified_name}/metadata": {"200", "404", "431", "500"},
-		"POST /api/models/{qualified_name}/predict": predict,
-		"POST /api/models/geo/predict":              predict,
+		"GET /api/models/{qualified_name}/metadata":       {"200", "404", "431", "500"},
+		"POST /api/models/{qualified_name}/predict":       predict,
+		"POST /api/models/geo/predict":                    predict,
+		"POST /api/models/{qualified_name}/predict/batch": predict,
+		"POST /api/models/geo/predict/batch":              predict,
 	}
 	got := map[string][]string{}
 	for name, op := range operations(t, doc) {
@@ -99,8 +101,8 @@ func TestAuthOn(t *testing.T) {
 		t.Errorf("info.description does not describe the bearer token:\n%s", d)
 	}
 	ops := operations(t, doc)
-	if len(ops) != 5 {
-		t.Errorf("%d operations, want 5", len(ops))
+	if len(ops) != 8 {
+		t.Errorf("%d operations, want 8", len(ops))
 	}
 	for name, op := range ops {
 		if !strings.Contains(name, " "+api.ProtectedPrefix) {

@@ -69,6 +69,7 @@ func Start(ctx context.Context, cfg *config.Config, logger hclog.Logger) (*Serve
 		MaxBodyBytes:   cfg.Server.MaxBodyBytes,
 		MaxHeaderBytes: cfg.Server.MaxHeaderBytes,
 		AuthEnabled:    cfg.Auth.Enabled(),
+		MaxBatchSize:   cfg.Plugins.MaxBatchSize,
 	})
 	s.http = &http.Server{
 		Handler:           handler,
