@@ -6,7 +6,8 @@
 // load. It also measures the floor of the hop (an echo model through the
 // host, and a bare go-plugin round trip without HTTP), the memory of every
 // process, the host's cold start with 1, 10 and 50 plugins, and the cost
-// of a request with 1 or 50 models loaded. It prints a Markdown report,
+// of a request with 1 or 50 models loaded, and the rows/s of the batch
+// endpoint against single predicts. It prints a Markdown report,
 // writes it and a JSON one, and says PASS or FAIL for each target.
 //
 // Run it from the repository (make bench, or go run ./host/bench); it
@@ -41,6 +42,7 @@ type options struct {
 	cold        []int
 	coldRuns    int
 	models      int
+	batchConc   []int
 	cpuprofile  bool
 	profileFor  time.Duration
 	hostBin     string
@@ -85,6 +87,7 @@ func parseFlags(args []string) (options, error) {
 	cold := fs.String("coldstart", "1,10,50", "comma-separated `list` of plugin counts for the cold-start measurement (empty: skip)")
 	fs.IntVar(&o.coldRuns, "coldstart-runs", 3, "cold starts per plugin count; the report gives the median")
 	fs.IntVar(&o.models, "models", 50, "models loaded for the per-request cost with many models, compared with 1 (0: skip)")
+	batchConc := fs.String("batch-concurrency", "1,8", "comma-separated `list` of concurrencies for the batch endpoint (batches of 1, 100 and 1000 rows vs single predicts; empty: skip)")
 	fs.BoolVar(&o.cpuprofile, "cpuprofile", false, "after measuring, profile the host (a build of it with a CPU profile), a plugin and the baseline under load and write the profiles and their top functions to the out directory")
 	fs.DurationVar(&o.profileFor, "profile-duration", 10*time.Second, "length of the load for each CPU profile")
 	fs.StringVar(&o.hostBin, "host", "", "measure this modelhost `binary` instead of building ./host/cmd/modelhost (e.g. an older build, to compare)")
@@ -124,6 +127,9 @@ func parseFlags(args []string) (options, error) {
 	}
 	if o.cold, err = intList(*cold); err != nil {
 		return o, fmt.Errorf("-coldstart %q: want a list of positive numbers such as 1,10,50", *cold)
+	}
+	if o.batchConc, err = intList(*batchConc); err != nil {
+		return o, fmt.Errorf("-batch-concurrency %q: want a list of positive numbers such as 1,8", *batchConc)
 	}
 	switch {
 	case o.rounds < 1:

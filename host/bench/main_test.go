@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -73,8 +75,8 @@ func TestEvaluate(t *testing.T) {
 	for _, tg := range r.Targets {
 		got = append(got, tg.Result)
 	}
-	// 0.4× throughput, 290µs p50, 290 ≤ 1.3×300, 30 MiB host, 25 MiB plugin, 1.5s.
-	if want := []string{"FAIL", "PASS", "PASS", "PASS", "FAIL", "PASS"}; !slices.Equal(got, want) {
+	// 0.4× throughput, 290µs p50, 290 ≤ 1.3×300, 30 MiB host, 25 MiB plugin, 1.5s, no batch run.
+	if want := []string{"FAIL", "PASS", "PASS", "PASS", "FAIL", "PASS", "SKIP"}; !slices.Equal(got, want) {
 		t.Errorf("targets: got %v, want %v\n%+v", got, want, r.Targets)
 	}
 	if !r.failed() {
@@ -93,6 +95,53 @@ func TestEvaluate(t *testing.T) {
 		if tg.Result != "SKIP" {
 			t.Errorf("target %q with nothing measured: got %s, want SKIP", tg.Name, tg.Result)
 		}
+	}
+}
+
+func TestBatchTarget(t *testing.T) {
+	mk := func(server string, rows, c int, rps float64, errs int) *series {
+		s := &series{Server: server, Concurrency: c, Rows: rows}
+		s.add(&loadgen.Result{Concurrency: c, Throughput: rps, Errors: errs, Latency: loadgen.Summary{P50: time.Millisecond}})
+		s.summarize()
+		return s
+	}
+	for _, tc := range []struct {
+		rps1000 float64
+		errs    int
+		want    string
+	}{{50, 0, "PASS"}, {30, 0, "FAIL"}, {50, 2, "FAIL"}} {
+		r := newReport(options{rounds: 1, concurrency: []int{1}, batchConc: []int{1}})
+		r.Batch = []*series{mk(nameSingle, 1, 1, 2000, 0), mk(batchName(100), 100, 1, 300, 0), mk(batchName(1000), 1000, 1, tc.rps1000, tc.errs)}
+		r.evaluate()
+		got := r.Targets[len(r.Targets)-1]
+		if got.Result != tc.want {
+			t.Errorf("1000-row batch at %v req/s, %d errors, single 2000 req/s: got %s (%s), want %s", tc.rps1000, tc.errs, got.Result, got.Measured, tc.want)
+		}
+		if tc.errs == 0 {
+			md := r.markdown()
+			want := fmt.Sprintf("| batch/1000 | 1000 | 1 | %.0f | %.0f | 1.00ms | %.1f× | 0 |", tc.rps1000, tc.rps1000*1000, tc.rps1000*1000/2000)
+			if !strings.Contains(md, want) || !strings.Contains(md, "| batch/100 | 100 | 1 | 300 | 30000 | 1.00ms | 15.0× | 0 |") {
+				t.Errorf("markdown lacks %q:\n%s", want, md)
+			}
+		}
+	}
+}
+
+func TestCheckBatch(t *testing.T) {
+	for body, want := range map[string]bool{
+		`{"outputs":[{"a":1},{"a":2}],"errors":[]}`:         true,
+		`{"outputs":[{"a":1}],"errors":[]}`:                 false,
+		`{"outputs":[{"a":1},null],"errors":[{"index":1}]}`: false,
+		`{"outputs":[{"a":1},null],"errors":[]}`:            false,
+		`not json`:                                          false,
+	} {
+		if err := checkBatch([]byte(body), 2); (err == nil) != want {
+			t.Errorf("checkBatch(%s, 2) = %v, want ok %v", body, err, want)
+		}
+	}
+	body, want, err := batchRequest(context.Background(), 5)
+	if err != nil || len(want) != 5 || !strings.HasPrefix(string(body), `{"inputs":[{`) {
+		t.Fatalf("batchRequest(5) = %s, %d outputs, %v", body, len(want), err)
 	}
 }
 

@@ -32,6 +32,10 @@ type report struct {
 	// Models compares a host with one model and one with many.
 	Models       []*series   `json:"models,omitempty"`
 	ModelsMemory []memTotals `json:"models_memory,omitempty"`
+	// Batch compares the batch endpoint with single predicts to the same
+	// host; BatchSummary is its table (rows/s, ratio to single).
+	Batch        []*series      `json:"batch,omitempty"`
+	BatchSummary []batchSummary `json:"batch_summary,omitempty"`
 	// Profiles are the CPU profiles of the -cpuprofile phase.
 	Profiles []profile `json:"profiles,omitempty"`
 	// Targets are the goals, each passed or failed.
@@ -63,6 +67,7 @@ type settings struct {
 	ColdStart   []int         `json:"coldstart_plugins"`
 	ColdRuns    int           `json:"coldstart_runs"`
 	Models      int           `json:"models"`
+	BatchConc   []int         `json:"batch_concurrency"`
 	Quick       bool          `json:"quick"`
 }
 
@@ -71,17 +76,20 @@ func newReport(o options) *report {
 		Started: time.Now().UTC().Round(time.Second),
 		Settings: settings{
 			Rounds: o.rounds, Duration: o.duration, Warmup: o.warmup, Concurrency: o.concurrency,
-			ColdStart: o.cold, ColdRuns: o.coldRuns, Models: o.models, Quick: o.quick,
+			ColdStart: o.cold, ColdRuns: o.coldRuns, Models: o.models, BatchConc: o.batchConc, Quick: o.quick,
 		},
 	}
 }
 
 // series is one target at one concurrency over all rounds.
 type series struct {
-	Server      string            `json:"server"`
-	Description string            `json:"description"`
-	Concurrency int               `json:"concurrency"`
-	Rounds      []*loadgen.Result `json:"rounds"`
+	Server      string `json:"server"`
+	Description string `json:"description"`
+	Concurrency int    `json:"concurrency"`
+	// Rows is the rows per request of a batch-phase series (1 for single
+	// predicts); 0 elsewhere.
+	Rows   int               `json:"rows_per_request,omitempty"`
+	Rounds []*loadgen.Result `json:"rounds"`
 	// CPUPerRequest is, per round, the CPU time the server's processes
 	// (the host and all its plugins, or the baseline) used divided by the
 	// requests answered: a measure of cost that other work on the machine
@@ -311,6 +319,23 @@ func (r *report) evaluate() {
 	} else {
 		add("50 plugins ready", "< 2s", "", false, false)
 	}
+
+	r.summarizeBatch()
+	batchTarget := fmt.Sprintf("rows/s of a %d-row batch vs single predicts, concurrency 1", batchTargetRows)
+	batchWant := fmt.Sprintf("≥ %.0f×", batchTargetRatio)
+	var big *batchSummary
+	for i := range r.BatchSummary {
+		if x := &r.BatchSummary[i]; x.Server == batchName(batchTargetRows) && x.Concurrency == 1 && x.RatioToSingle > 0 {
+			big = x
+		}
+	}
+	if big != nil {
+		single := r.find(r.Batch, nameSingle, 1)
+		add(batchTarget, batchWant, fmt.Sprintf("%.1f× (%.0f vs %.0f rows/s; errors %d)", big.RatioToSingle, big.RowsPS, single.Median.Throughput, big.Errors+single.Errors),
+			big.RatioToSingle >= batchTargetRatio && big.Errors == 0 && single.Errors == 0, true)
+	} else {
+		add(batchTarget, batchWant, "", false, false)
+	}
 }
 
 func (r *report) failed() bool {
@@ -393,6 +418,24 @@ func (r *report) markdown() string {
 		for _, t := range r.ModelsMemory {
 			fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s |\n", t.Server, fmtBytes(t.HostRSS), t.Plugins, fmtBytes(t.PluginsRSS),
 				fmtBytes(t.PluginsAnon), fmtBytes(t.PluginsPSS), fmtBytes(t.MaxPlugin))
+		}
+		b.WriteString("\n")
+	}
+
+	if len(r.BatchSummary) > 0 {
+		b.WriteString("### Batch endpoint: rows/s vs single predicts\n\n")
+		b.WriteString("Rows are the three iris examples in turn; ratio to single is the batch's rows/s over the req/s (= rows/s) of single predicts to the same host at the same concurrency.\n\n")
+		b.WriteString("| request | rows/request | concurrency | requests/s | rows/s | p50 per request | ratio to single | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, x := range r.BatchSummary {
+			errs := "0"
+			if s := r.find(r.Batch, x.Server, x.Concurrency); s != nil {
+				errs = fmtErrors(s)
+			}
+			ratio := "–"
+			if x.RatioToSingle > 0 {
+				ratio = fmt.Sprintf("%.1f×", x.RatioToSingle)
+			}
+			fmt.Fprintf(&b, "| %s | %d | %d | %.0f | %.0f | %s | %s | %s |\n", x.Server, x.Rows, x.Concurrency, x.RequestsPS, x.RowsPS, fmtDur(x.P50), ratio, errs)
 		}
 		b.WriteString("\n")
 	}

@@ -89,6 +89,11 @@ func run(ctx context.Context, opts options) (*report, error) {
 			return nil, err
 		}
 	}
+	if len(opts.batchConc) > 0 {
+		if err := b.batchPhase(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if opts.cpuprofile {
 		if err := b.profilePhase(ctx); err != nil {
 			return nil, err
