@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -43,23 +42,12 @@ type itemError struct {
 // its own, and the valid ones go to the model in one call, which takes one
 // concurrency slot and is bounded by the predict timeout as a whole.
 func (s *server) predictBatch(c echo.Context) error {
-	name := c.Param("name")
-	entry, err := s.lookup(name)
+	entry, body, doc, err := s.readRequest(c)
 	if err != nil {
 		return err
 	}
+	name := entry.Info.QualifiedName
 	req := c.Request()
-	if err := checkContentTypes(req.Header.Values(echo.HeaderContentType)); err != nil {
-		return err
-	}
-	body, err := readBody(req, s.maxBody)
-	if err != nil {
-		return err
-	}
-	doc, err := parseJSON(body)
-	if err != nil {
-		return err
-	}
 	items, err := batchItems(doc)
 	if err != nil {
 		return err
@@ -98,12 +86,9 @@ func (s *server) predictBatch(c echo.Context) error {
 		}
 		for j, i := range valid {
 			out, err := outs[j], errs[j]
-			switch {
-			case err != nil:
+			if err != nil {
 				err = fmt.Errorf("model %s: predict: %w", name, err)
-			case !json.Valid(out):
-				err = fmt.Errorf("%w: model %s returned an output that is not valid JSON (%d bytes)", plugin.ErrProtocol, name, len(out))
-			default:
+			} else {
 				err = checkOutput(entry.OutputValidator, name, out)
 			}
 			if err != nil {
@@ -132,24 +117,14 @@ func (s *server) predictBatch(c echo.Context) error {
 // callBatch makes the model's one call for a batch, in one concurrency
 // slot and within the predict timeout.
 func (s *server) callBatch(ctx context.Context, entry *registry.Entry, inputs []json.RawMessage) ([]json.RawMessage, []error, error) {
-	// As for a single prediction, the wait for a slot does not count
-	// towards the predict timeout.
-	lim := s.limiters.get(entry)
-	if err := lim.acquire(ctx); err != nil {
-		return nil, nil, err
-	}
-	defer lim.release()
-	if entry.PredictTimeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, entry.PredictTimeout)
-		defer cancel()
-	}
-	outs, errs, err := registry.PredictBatch(ctx, entry.Model, inputs)
-	switch {
-	case err == nil:
-	case errors.Is(err, context.DeadlineExceeded):
-		return nil, nil, &problem.TimeoutError{Timeout: entry.PredictTimeout, Err: err}
-	default:
+	var outs []json.RawMessage
+	var errs []error
+	err := s.callModel(ctx, entry, func(ctx context.Context) error {
+		var err error
+		outs, errs, err = registry.PredictBatch(ctx, entry.Model, inputs)
+		return err
+	})
+	if err != nil {
 		return nil, nil, err
 	}
 	if len(outs) != len(inputs) || len(errs) != len(inputs) {

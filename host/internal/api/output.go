@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -9,22 +10,30 @@ import (
 	"github.com/modelhost/modelhost/sdk/plugin"
 )
 
-// checkOutput validates a model's output against the model's compiled
-// output schema. An output that does not match is the plugin's fault: the
-// error matches plugin.ErrProtocol (502) and says, for the log, how it
-// fails the schema. A nil schema accepts anything.
+// checkOutput checks that a model's output is one JSON document and, if
+// the model has a compiled output schema, that it satisfies it. A bad
+// output is the plugin's fault: the error matches plugin.ErrProtocol (502)
+// and says, for the log, what is wrong. The output is parsed once: parsing
+// for the schema also proves it is JSON.
 func checkOutput(schema *jsonschema.Schema, model string, out []byte) error {
 	if schema == nil {
+		if !json.Valid(out) {
+			return notJSON(model, out)
+		}
 		return nil
 	}
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(out))
 	if err != nil {
-		return &OutputError{Model: model, Err: fmt.Errorf("parse: %w", err)}
+		return notJSON(model, out)
 	}
 	if err := schema.Validate(doc); err != nil {
 		return &OutputError{Model: model, Err: err}
 	}
 	return nil
+}
+
+func notJSON(model string, out []byte) error {
+	return fmt.Errorf("%w: model %s returned an output that is not valid JSON (%d bytes)", plugin.ErrProtocol, model, len(out))
 }
 
 // OutputError is an output that does not satisfy the model's own output

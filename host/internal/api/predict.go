@@ -16,63 +16,78 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/modelhost/modelhost/host/internal/problem"
-	"github.com/modelhost/modelhost/sdk/plugin"
+	"github.com/modelhost/modelhost/host/internal/registry"
 )
 
 // predict answers POST /api/models/:name/predict. The order of the checks
 // is part of the API: see the package comment.
 func (s *server) predict(c echo.Context) error {
-	name := c.Param("name")
-	entry, err := s.lookup(name)
-	if err != nil {
-		return err
-	}
-	req := c.Request()
-	if err := checkContentTypes(req.Header.Values(echo.HeaderContentType)); err != nil {
-		return err
-	}
-	body, err := readBody(req, s.maxBody)
-	if err != nil {
-		return err
-	}
-	doc, err := parseJSON(body)
+	entry, body, doc, err := s.readRequest(c)
 	if err != nil {
 		return err
 	}
 	if err := validateInput(entry.Validator, doc, s.printer); err != nil {
 		return err
 	}
+	var out json.RawMessage
+	err = s.callModel(c.Request().Context(), entry, func(ctx context.Context) error {
+		var err error
+		out, err = entry.Model.Predict(ctx, body)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("model %s: predict: %w", entry.Info.QualifiedName, err)
+	}
+	if err := checkOutput(entry.OutputValidator, entry.Info.QualifiedName, out); err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, out)
+}
 
-	// The slot is taken last, so that slow uploads and bad inputs never
-	// hold one; the wait for it does not count towards the predict
-	// timeout.
+// readRequest runs the checks that every prediction request passes first,
+// in the order the package comment gives: the model exists, the body is
+// JSON of an acceptable size, and it parses. It returns the model, the
+// body as sent and the parsed document.
+func (s *server) readRequest(c echo.Context) (*registry.Entry, []byte, any, error) {
+	entry, err := s.lookup(c.Param("name"))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	req := c.Request()
+	if err := checkContentTypes(req.Header.Values(echo.HeaderContentType)); err != nil {
+		return nil, nil, nil, err
+	}
+	body, err := readBody(req, s.maxBody)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	doc, err := parseJSON(body)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return entry, body, doc, nil
+}
+
+// callModel runs call in one of the model's concurrency slots, with the
+// model's predict timeout. The slot is taken last, so that slow uploads
+// and bad inputs never hold one; the wait for it does not count towards
+// the timeout. An expired timeout becomes a *problem.TimeoutError.
+func (s *server) callModel(ctx context.Context, entry *registry.Entry, call func(context.Context) error) error {
 	lim := s.limiters.get(entry)
-	if err := lim.acquire(req.Context()); err != nil {
+	if err := lim.acquire(ctx); err != nil {
 		return err
 	}
 	defer lim.release()
-
-	ctx := req.Context()
 	if entry.PredictTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, entry.PredictTimeout)
 		defer cancel()
 	}
-	out, err := entry.Model.Predict(ctx, body)
-	switch {
-	case err == nil:
-	case errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("model %s: predict: %w", name, &problem.TimeoutError{Timeout: entry.PredictTimeout, Err: err})
-	default:
-		return fmt.Errorf("model %s: predict: %w", name, err)
+	err := call(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &problem.TimeoutError{Timeout: entry.PredictTimeout, Err: err}
 	}
-	if !json.Valid(out) {
-		return fmt.Errorf("%w: model %s returned an output that is not valid JSON (%d bytes)", plugin.ErrProtocol, name, len(out))
-	}
-	if err := checkOutput(entry.OutputValidator, name, out); err != nil {
-		return err
-	}
-	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, out)
+	return err
 }
 
 // checkContentTypes checks the Content-Type headers of a request: there
