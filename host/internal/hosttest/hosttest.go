@@ -332,3 +332,22 @@ func (l *logBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.buf.String()
 }
+
+// Main is the TestMain of a package of end-to-end tests: it sets *b to a
+// Builder whose binaries live in a temporary directory, runs the tests,
+// removes the directory and exits with the tests' status.
+func Main(m *testing.M, b **Builder) {
+	dir, err := os.MkdirTemp("", "modelhost-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if *b, err = NewBuilder(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
