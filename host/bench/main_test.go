@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/modelhost/modelhost/host/bench/internal/loadgen"
-	"github.com/modelhost/modelhost/host/bench/internal/procstat"
 	"github.com/modelhost/modelhost/host/internal/config"
+	"github.com/modelhost/modelhost/host/internal/procstat"
 )
 
 // The benchmark itself runs only through make bench; these check its

@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/modelhost/modelhost/host/bench/internal/procstat"
+	"github.com/modelhost/modelhost/host/internal/procstat"
 )
 
 // server is a server process the benchmark started: the host or the

@@ -16,7 +16,7 @@ import (
 
 	"github.com/modelhost/modelhost/host/bench/internal/benchmodel"
 	"github.com/modelhost/modelhost/host/bench/internal/loadgen"
-	"github.com/modelhost/modelhost/host/bench/internal/procstat"
+	"github.com/modelhost/modelhost/host/internal/procstat"
 	"github.com/modelhost/modelhost/plugins/iris/irismodel"
 )
 

@@ -1,5 +1,7 @@
-// Package procstat reads what the benchmark reports about processes from
-// Linux's /proc: resident memory, and the children of a process.
+// Package procstat reads facts about processes from Linux's /proc:
+// resident memory, CPU time, and the children of a process. The host
+// exports its plugins' resident memory as a metric; the benchmark reports
+// all of them.
 package procstat
 
 import (
