@@ -52,6 +52,22 @@ func ReadMemory(pid int) (Memory, error) {
 	return m, nil
 }
 
+// ResidentMemory returns VmRSS, the resident memory of process pid in
+// bytes. It reads only /proc/PID/status, which is cheap whatever the size
+// of the process, where ReadMemory also reads smaps_rollup, which walks
+// every mapping.
+func ResidentMemory(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	rss := kBField(b, "VmRSS")
+	if rss == 0 {
+		return 0, fmt.Errorf("status of %d: no VmRSS (a kernel thread or a zombie?)", pid)
+	}
+	return rss, nil
+}
+
 // kBField returns the value of the "key: N kB" line of b in bytes, or 0.
 func kBField(b []byte, key string) int64 {
 	sc := bufio.NewScanner(bytes.NewReader(b))

@@ -63,6 +63,12 @@ func TestLiveProcess(t *testing.T) {
 	if m.RSS <= 0 || m.HWM < m.RSS || m.Anon <= 0 || m.File <= 0 || m.PSS <= 0 {
 		t.Errorf("ReadMemory(self) = %+v, want 0 < RSS <= HWM and Anon, File, PSS > 0", m)
 	}
+	if rss, err := ResidentMemory(os.Getpid()); err != nil || rss <= 0 {
+		t.Errorf("ResidentMemory(self) = %d, %v; want > 0", rss, err)
+	}
+	if _, err := ResidentMemory(-1); err == nil {
+		t.Error("ResidentMemory(-1): got no error")
+	}
 	cmd := exec.Command("sleep", "10")
 	cmd.Env = []string{"PROCSTAT_TEST=yes"}
 	if err := cmd.Start(); err != nil {
