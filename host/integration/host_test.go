@@ -185,7 +185,7 @@ func TestHost(t *testing.T) {
 
 	t.Run("bad plugins are skipped with reasons", func(t *testing.T) {
 		for plugin, reason := range map[string]string{
-			"iris-copy":       "duplicate qualified name",
+			"iris-copy":       "duplicate model version",
 			"badmeta":         "qualified name",
 			"exitatstart":     "cannot load weights",
 			"hang":            "did not complete the handshake",

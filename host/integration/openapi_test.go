@@ -150,11 +150,12 @@ func TestOpenAPI(t *testing.T) {
 		if err := cmd.Run(); err != nil {
 			t.Fatalf("modelhost openapi --help: %v", err)
 		}
-		if !strings.Contains(stderr.String(), "Usage: modelhost openapi") || !strings.Contains(stderr.String(), "-config") {
-			t.Errorf("help text:\n%s", stderr.String())
+		// Help asked for is the command's output: stdout, exit 0.
+		if !strings.Contains(stdout.String(), "Usage: modelhost openapi") || !strings.Contains(stdout.String(), "-config") {
+			t.Errorf("help text:\n%s", stdout.String())
 		}
-		if stdout.Len() != 0 {
-			t.Errorf("--help wrote to stdout: %s", stdout.String())
+		if stderr.Len() != 0 {
+			t.Errorf("--help wrote to stderr: %s", stderr.String())
 		}
 		cmd = exec.Command(modelhost, "openapi", "--config", filepath.Join(t.TempDir(), "missing.hcl"))
 		var exit *exec.ExitError

@@ -45,9 +45,12 @@ type Options struct {
 	// CORSAllowedOrigins are the origins, as browsers send them, whose
 	// pages may call the API from a browser. Empty means CORS is off.
 	CORSAllowedOrigins []string
-	// Limits returns the concurrency limits of a model, asked once per
-	// qualified name. Nil means no limits.
-	Limits func(*registry.Entry) Limits
+	// Observer is told of every request, plugin call and queue wait, for
+	// metrics. Nil means nobody is.
+	Observer Observer
+	// AccessLog logs one line per request at info level. Without it,
+	// requests are logged at debug level.
+	AccessLog bool
 	// MaxBatchSize is the most inputs one batch prediction may carry;
 	// larger batches are answered 413. Zero or less means
 	// DefaultMaxBatchSize.
@@ -61,7 +64,8 @@ type server struct {
 	maxHeader int
 	maxBatch  int
 	tokens    [][sha256.Size]byte
-	limiters  *limiters
+	obs       Observer
+	accessLog bool
 	log       hclog.Logger
 	printer   *message.Printer
 }
@@ -82,7 +86,8 @@ func newAPI(reg *registry.Registry, opts Options) (*echo.Echo, *server) {
 		maxHeader: opts.MaxHeaderBytes,
 		maxBatch:  opts.MaxBatchSize,
 		tokens:    opts.TokenDigests,
-		limiters:  &limiters{limits: opts.Limits},
+		obs:       opts.Observer,
+		accessLog: opts.AccessLog,
 		log:       opts.Logger,
 		printer:   message.NewPrinter(language.English),
 	}
@@ -97,6 +102,9 @@ func newAPI(reg *registry.Registry, opts Options) (*echo.Echo, *server) {
 	}
 	if s.log == nil {
 		s.log = hclog.NewNullLogger()
+	}
+	if s.obs == nil {
+		s.obs = nopObserver{}
 	}
 
 	e := echo.New()
@@ -129,6 +137,9 @@ func newAPI(reg *registry.Registry, opts Options) (*echo.Echo, *server) {
 	e.GET("/api/models/:name/metadata", s.modelMetadata)
 	e.POST("/api/models/:name/predict", s.predict)
 	e.POST("/api/models/:name/predict/batch", s.predictBatch)
+	e.GET("/api/models/:name/versions/:version/metadata", s.modelMetadata)
+	e.POST("/api/models/:name/versions/:version/predict", s.predict)
+	e.POST("/api/models/:name/versions/:version/predict/batch", s.predictBatch)
 	return e, s
 }
 

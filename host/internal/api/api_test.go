@@ -191,6 +191,7 @@ func TestListModels(t *testing.T) {
 		Description:   "Classifies iris flowers.",
 		Version:       "1.0.0",
 		Status:        registry.StatusReady,
+		Default:       true,
 	}
 	if diff := cmp.Diff(wantIris, got.Models[6]); diff != "" {
 		t.Errorf("iris_model (-want +got):\n%s", diff)
@@ -199,7 +200,7 @@ func TestListModels(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &raw); err != nil {
 		t.Fatal(err)
 	}
-	wantKeys := []string{"description", "display_name", "qualified_name", "restarts", "status", "version"}
+	wantKeys := []string{"default", "description", "display_name", "qualified_name", "restarts", "status", "version"}
 	if diff := cmp.Diff(wantKeys, slices.Sorted(maps.Keys(raw["models"][0]))); diff != "" {
 		t.Errorf("keys of a model (-want +got):\n%s", diff)
 	}
@@ -244,6 +245,7 @@ func TestModelMetadata(t *testing.T) {
 		"version":        "1.0.0",
 		"status":         "ready",
 		"restarts":       0.0,
+		"default":        true,
 		"input_schema":   inSchema,
 		"output_schema":  outSchema,
 	}

@@ -23,21 +23,31 @@ const ProtectedPrefix = "/api/"
 // tokens. Tokens are never logged: the 401's detail does not quote them.
 func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		req := c.Request()
-		if !protected(req) {
+		if !protected(c.Request()) {
 			return next(c)
 		}
-		token, ok := bearerToken(req.Header.Values(echo.HeaderAuthorization))
-		if !ok {
-			c.Response().Header().Set(echo.HeaderWWWAuthenticate, problem.WWWAuthenticate)
-			return problem.Unauthorized("this endpoint requires an API token: send it as Authorization: Bearer TOKEN")
-		}
-		if !s.validToken(token) {
-			c.Response().Header().Set(echo.HeaderWWWAuthenticate, problem.WWWAuthenticate+`, error="invalid_token"`)
-			return problem.Unauthorized("the API token is not valid")
+		if err := Authorize(c, s.tokens, "API token"); err != nil {
+			return err
 		}
 		return next(c)
 	}
+}
+
+// Authorize checks that c's request carries "Authorization: Bearer TOKEN"
+// with a token whose SHA-256 digest is one of digests. If not, it sets
+// WWW-Authenticate and returns a 401 problem that names what (such as
+// "API token") but never quotes the token.
+func Authorize(c echo.Context, digests [][sha256.Size]byte, what string) error {
+	token, ok := bearerToken(c.Request().Header.Values(echo.HeaderAuthorization))
+	if !ok {
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, problem.WWWAuthenticate)
+		return problem.Unauthorized("this endpoint requires an " + what + ": send it as Authorization: Bearer TOKEN")
+	}
+	if !validToken(token, digests) {
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, problem.WWWAuthenticate+`, error="invalid_token"`)
+		return problem.Unauthorized("the " + what + " is not valid")
+	}
+	return nil
 }
 
 // protected reports whether req is for a path under ProtectedPrefix, as
@@ -64,12 +74,12 @@ func bearerToken(values []string) (string, bool) {
 }
 
 // validToken reports whether the SHA-256 digest of token is one of
-// s.tokens, in time that depends only on the number of tokens.
-func (s *server) validToken(token string) bool {
+// digests, in time that depends only on the number of digests.
+func validToken(token string, digests [][sha256.Size]byte) bool {
 	sum := sha256.Sum256([]byte(token))
 	match := 0
-	for i := range s.tokens {
-		match |= subtle.ConstantTimeCompare(sum[:], s.tokens[i][:])
+	for i := range digests {
+		match |= subtle.ConstantTimeCompare(sum[:], digests[i][:])
 	}
 	return match == 1
 }

@@ -46,6 +46,7 @@ func (s *server) predictBatch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	defer entry.Release()
 	name := entry.Info.QualifiedName
 	req := c.Request()
 	items, err := batchItems(doc)
@@ -119,7 +120,7 @@ func (s *server) predictBatch(c echo.Context) error {
 func (s *server) callBatch(ctx context.Context, entry *registry.Entry, inputs []json.RawMessage) ([]json.RawMessage, []error, error) {
 	var outs []json.RawMessage
 	var errs []error
-	err := s.callModel(ctx, entry, func(ctx context.Context) error {
+	err := s.callModel(ctx, entry, methodPredictBatch, func(ctx context.Context) error {
 		var err error
 		outs, errs, err = registry.PredictBatch(ctx, entry.Model, inputs)
 		return err

@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/labstack/echo/v4"
 
+	"github.com/modelhost/modelhost/host/internal/limit"
 	"github.com/modelhost/modelhost/host/internal/problem"
 	"github.com/modelhost/modelhost/host/internal/registry"
 	"github.com/modelhost/modelhost/sdk"
@@ -299,7 +300,7 @@ func TestPredictBatchDefaultLimit(t *testing.T) {
 // TestPredictBatchTakesOneSlot: a batch holds one slot of the model's
 // limiter for the whole call, however many inputs it has.
 func TestPredictBatchTakesOneSlot(t *testing.T) {
-	e, _, g, _ := newGateAPI(t, Limits{MaxConcurrency: 1})
+	e, _, g, _ := newGateAPI(t, limit.Limits{MaxConcurrency: 1})
 	done := make(chan *httptest.ResponseRecorder)
 	go func() { done <- predictBatchReq("gated", `{"inputs":[{},{}]}`).do(e) }()
 	<-g.entered

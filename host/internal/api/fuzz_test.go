@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelhost/modelhost/host/internal/limit"
 	"github.com/modelhost/modelhost/host/internal/problem"
 	"github.com/modelhost/modelhost/host/internal/registry"
 	"github.com/modelhost/modelhost/sdk"
@@ -53,12 +54,11 @@ func fuzzAPI(tb testing.TB) http.Handler {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	entry.Limiter = limit.New(limit.Limits{MaxConcurrency: 4, MaxQueue: 4, QueueTimeout: time.Second})
 	if err := reg.Add(entry); err != nil {
 		tb.Fatal(err)
 	}
-	return New(reg, Options{MaxBodyBytes: 64 << 10, Limits: func(*registry.Entry) Limits {
-		return Limits{MaxConcurrency: 4, MaxQueue: 4, QueueTimeout: time.Second}
-	}})
+	return New(reg, Options{MaxBodyBytes: 64 << 10})
 }
 
 // FuzzPredictRequest feeds arbitrary bodies and content types through the

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/modelhost/modelhost/host/internal/problem"
+	"github.com/modelhost/modelhost/host/internal/registry"
 )
 
 // HeaderRequestID is the header that carries a request's ID, in requests
@@ -49,12 +50,16 @@ func (s *server) logger(c echo.Context) hclog.Logger {
 // observe is the outermost middleware. It gives the request an ID (the
 // client's X-Request-ID if it is sane, else a new one), sends it back in
 // X-Request-ID, puts it in the request's context and in a logger for the
-// request, answers the errors of the handlers below it, and logs the
-// request at debug level.
+// request, answers the errors of the handlers below it, tells the
+// Observer, and writes the access log line (at info level with
+// Options.AccessLog, else at debug level).
 func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
 		req := c.Request()
+		route := c.Path()
+		done := s.obs.RequestStarted(route)
+		defer done()
 		id := req.Header.Get(HeaderRequestID)
 		if !validRequestID(id) {
 			id = rand.Text()
@@ -67,14 +72,32 @@ func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		if err := next(c); err != nil {
 			c.Error(err) // handleError, with this request's logger
 		}
-		if log.IsDebug() {
-			res := c.Response()
-			log.Debug("request", "method", req.Method, "path", req.URL.Path, "status", res.Status,
-				"bytes", res.Size, "duration", time.Since(start), "remote", req.RemoteAddr)
+		res := c.Response()
+		d := time.Since(start)
+		var model, version string
+		if e, ok := c.Get(entryKey).(*registry.Entry); ok {
+			model, version = e.Info.QualifiedName, e.Info.Version
+		}
+		s.obs.ObserveRequest(route, req.Method, model, version, res.Status, d)
+		if s.accessLog || log.IsDebug() {
+			args := []any{"method", req.Method, "path", req.URL.Path, "status", res.Status,
+				"duration", d, "bytes", res.Size, "remote", req.RemoteAddr}
+			if model != "" {
+				args = append(args, "model", model, "version", version)
+			}
+			if s.accessLog {
+				log.Info("request", args...)
+			} else {
+				log.Debug("request", args...)
+			}
 		}
 		return nil
 	}
 }
+
+// entryKey is the echo.Context key of the model a request reached, for the
+// access log and metrics.
+const entryKey = "modelhost.entry"
 
 // validRequestID reports whether id may be used as a request ID:
 // 1 to 128 characters from A-Z, a-z, 0-9 and ._:-, so that it is safe to

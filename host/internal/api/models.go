@@ -33,6 +33,10 @@ type ModelSummary struct {
 	Restarts int `json:"restarts"`
 	// PID is the plugin's process ID while the model is ready.
 	PID int `json:"pid,omitempty"`
+	// Default is true for the version that /api/models/{name}/predict
+	// uses: the pinned one, else the highest. When one version of a name
+	// is served, it is the default.
+	Default bool `json:"default"`
 }
 
 // ModelList is the answer to GET /api/models.
@@ -51,7 +55,7 @@ type ModelMetadata struct {
 	OutputSchema json.RawMessage `json:"output_schema"`
 }
 
-func summarize(e *registry.Entry) ModelSummary {
+func (s *server) summarize(e *registry.Entry) ModelSummary {
 	h := e.Health()
 	return ModelSummary{
 		QualifiedName: e.Info.QualifiedName,
@@ -62,6 +66,7 @@ func summarize(e *registry.Entry) ModelSummary {
 		LastError:     h.LastError,
 		Restarts:      h.Restarts,
 		PID:           h.PID,
+		Default:       s.reg.IsDefault(e),
 	}
 }
 
@@ -69,37 +74,53 @@ func (s *server) listModels(c echo.Context) error {
 	entries := s.reg.List()
 	list := ModelList{Models: make([]ModelSummary, 0, len(entries))}
 	for _, e := range entries {
-		list.Models = append(list.Models, summarize(e))
+		list.Models = append(list.Models, s.summarize(e))
 	}
 	return writeJSON(c, list)
 }
 
 func (s *server) modelMetadata(c echo.Context) error {
-	e, err := s.lookup(c.Param("name"))
+	e, err := s.lookup(c.Param("name"), c.Param("version"))
 	if err != nil {
 		return err
 	}
+	c.Set(entryKey, e)
 	return writeJSON(c, ModelMetadata{
-		ModelSummary: summarize(e),
+		ModelSummary: s.summarize(e),
 		InputSchema:  e.InputSchema,
 		OutputSchema: e.OutputSchema,
 	})
 }
 
-// lookup returns the model called name, or a 404 problem. Names that cannot
-// be qualified names are not looked up.
-func (s *server) lookup(name string) (*registry.Entry, error) {
+// lookup returns the model called name at version (empty: the default
+// version), or a 404 problem. Names that cannot be qualified names are not
+// looked up.
+func (s *server) lookup(name, version string) (*registry.Entry, error) {
 	if !isQualifiedName(name) {
 		return nil, problem.ModelNotFound(name)
 	}
-	e, err := s.reg.Get(name)
-	if errors.Is(err, registry.ErrNotFound) {
-		return nil, problem.ModelNotFound(name)
-	}
+	e, err := s.reg.GetVersion(name, version)
 	if err != nil {
-		return nil, fmt.Errorf("look up model %q: %w", name, err)
+		return nil, s.notFound(name, version, err)
 	}
 	return e, nil
+}
+
+// notFound turns the registry's error for name at version into the 404
+// problem the client gets.
+func (s *server) notFound(name, version string, err error) error {
+	switch {
+	case errors.Is(err, registry.ErrVersionNotFound):
+		var served []string
+		for _, e := range s.reg.Versions(name) {
+			served = append(served, e.Info.Version)
+		}
+		return problem.ModelVersionNotFound(name, version, served)
+	case errors.Is(err, registry.ErrNotFound):
+		return problem.ModelNotFound(name)
+	default:
+		return fmt.Errorf("look up model %q version %q: %w", name, version, err)
+	}
 }
 
 // isQualifiedName reports whether name has the shape sdk.Info.Validate

@@ -11,10 +11,12 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/modelhost/modelhost/host/internal/limit"
 	"github.com/modelhost/modelhost/host/internal/problem"
 	"github.com/modelhost/modelhost/host/internal/registry"
 )
@@ -26,11 +28,12 @@ func (s *server) predict(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	defer entry.Release()
 	if err := validateInput(entry.Validator, doc, s.printer); err != nil {
 		return err
 	}
 	var out json.RawMessage
-	err = s.callModel(c.Request().Context(), entry, func(ctx context.Context) error {
+	err = s.callModel(c.Request().Context(), entry, methodPredict, func(ctx context.Context) error {
 		var err error
 		out, err = entry.Model.Predict(ctx, body)
 		return err
@@ -46,11 +49,15 @@ func (s *server) predict(c echo.Context) error {
 
 // readRequest runs the checks that every prediction request passes first,
 // in the order the package comment gives: the model exists, the body is
-// JSON of an acceptable size, and it parses. It returns the model, the
-// body as sent and the parsed document.
+// JSON of an acceptable size, and it parses. It returns the model, leased
+// (the caller must Release it), the body as sent and the parsed document.
+//
+// The model is looked up twice: first only to answer 404 before reading a
+// body, then, once the body is in, to take the lease. A reload may have
+// swapped the model in between; the request then goes to the new one.
 func (s *server) readRequest(c echo.Context) (*registry.Entry, []byte, any, error) {
-	entry, err := s.lookup(c.Param("name"))
-	if err != nil {
+	name, version := c.Param("name"), c.Param("version")
+	if _, err := s.lookup(name, version); err != nil {
 		return nil, nil, nil, err
 	}
 	req := c.Request()
@@ -65,25 +72,47 @@ func (s *server) readRequest(c echo.Context) (*registry.Entry, []byte, any, erro
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	entry, err := s.reg.Acquire(name, version)
+	if err != nil {
+		return nil, nil, nil, s.notFound(name, version, err)
+	}
+	c.Set(entryKey, entry)
 	return entry, body, doc, nil
 }
 
-// callModel runs call in one of the model's concurrency slots, with the
-// model's predict timeout. The slot is taken last, so that slow uploads
-// and bad inputs never hold one; the wait for it does not count towards
-// the timeout. An expired timeout becomes a *problem.TimeoutError.
-func (s *server) callModel(ctx context.Context, entry *registry.Entry, call func(context.Context) error) error {
-	lim := s.limiters.get(entry)
-	if err := lim.acquire(ctx); err != nil {
+// The plugin methods, as metrics label them.
+const (
+	methodPredict      = "predict"
+	methodPredictBatch = "predict_batch"
+)
+
+// callModel runs call, the plugin call named method, in one of the
+// model's concurrency slots, with the model's predict timeout. The slot is
+// taken last, so that slow uploads and bad inputs never hold one; the wait
+// for it does not count towards the timeout. An expired timeout becomes a
+// *problem.TimeoutError. The wait and the call are measured.
+func (s *server) callModel(ctx context.Context, entry *registry.Entry, method string, call func(context.Context) error) error {
+	name, version := entry.Info.QualifiedName, entry.Info.Version
+	waited, err := entry.Limiter.Acquire(ctx)
+	if waited > 0 {
+		s.obs.ObserveQueueWait(name, version, waited)
+	}
+	if err != nil {
+		var busy *limit.BusyError
+		if errors.As(err, &busy) {
+			s.obs.QueueRejected(name, version, busy.Reason)
+		}
 		return err
 	}
-	defer lim.release()
+	defer entry.Limiter.Release()
 	if entry.PredictTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, entry.PredictTimeout)
 		defer cancel()
 	}
-	err := call(ctx)
+	begin := time.Now()
+	err = call(ctx)
+	s.obs.ObservePluginCall(name, version, method, time.Since(begin), err)
 	if errors.Is(err, context.DeadlineExceeded) {
 		return &problem.TimeoutError{Timeout: entry.PredictTimeout, Err: err}
 	}

@@ -16,6 +16,9 @@ import (
 
 // Spec says how to start one plugin.
 type Spec struct {
+	// Key identifies the plugin across reloads: "model NAME" for a model
+	// block, "file PATH" for a binary discovered in the plugin directory.
+	Key string
 	// Name identifies the plugin in logs: the model block's label, or the
 	// file name of a discovered binary.
 	Name string
@@ -58,6 +61,7 @@ func Discover(cfg *config.Config) ([]Spec, []Skipped, error) {
 	seen := map[string]bool{}
 	for _, m := range cfg.Models {
 		spec := Spec{
+			Key:            "model " + m.Name,
 			Name:           m.Name,
 			Command:        m.Command,
 			Args:           m.Args,
@@ -113,6 +117,7 @@ func Discover(cfg *config.Config) ([]Spec, []Skipped, error) {
 			continue
 		}
 		spec := Spec{
+			Key:            "file " + path,
 			Name:           e.Name(),
 			Command:        path,
 			Env:            []string{},

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/modelhost/modelhost/host/internal/limit"
 	"github.com/modelhost/modelhost/host/internal/registry"
 	"github.com/modelhost/modelhost/sdk"
 	"github.com/modelhost/modelhost/sdk/plugin"
@@ -76,6 +78,15 @@ const (
 	// TypeBatchTooLarge: a batch prediction carries more inputs than the
 	// server accepts in one request (413).
 	TypeBatchTooLarge = TypeBase + "batch-too-large"
+	// TypeModelVersionNotFound: the model in the URL is served, but not at
+	// the version in the URL (404).
+	TypeModelVersionNotFound = TypeBase + "model-version-not-found"
+	// TypeForbidden: the endpoint is switched off by the configuration
+	// (403).
+	TypeForbidden = TypeBase + "forbidden"
+	// TypeInvalidConfig: a reload found the configuration file invalid and
+	// changed nothing (422).
+	TypeInvalidConfig = TypeBase + "invalid-config"
 )
 
 // allTypes lists every type constant, for tests.
@@ -85,6 +96,7 @@ var allTypes = []string{
 	TypeModelTimeout, TypeRequestCanceled, TypeBadPluginResponse, TypeNotFound,
 	TypeMethodNotAllowed, TypeInternalError, TypeUnauthorized, TypeModelBusy,
 	TypeHeadersTooLarge, TypeRequestTimeout, TypeBatchTooLarge,
+	TypeModelVersionNotFound, TypeForbidden, TypeInvalidConfig,
 }
 
 // Details is an RFC 9457 problem details object. A *Details is also an
@@ -106,6 +118,9 @@ type Details struct {
 	// Errors locates the problems inside the request body, for
 	// TypeInvalidInput.
 	Errors []FieldError `json:"errors,omitempty"`
+	// Diagnostics lists the problems of an invalid configuration
+	// (invalid-config), each as "file:line,col: summary; detail".
+	Diagnostics []string `json:"diagnostics,omitempty"`
 	// RetryAfter, if positive, replaces the one second that Write sends as
 	// Retry-After on 429 and 503. It is not part of the document.
 	RetryAfter time.Duration `json:"-"`
@@ -169,6 +184,7 @@ func FromError(err error) *Details {
 		valErr   *ValidationError
 		inputErr *sdk.InputError
 		timeout  *TimeoutError
+		busy     *limit.BusyError
 	)
 	switch {
 	case err == nil:
@@ -191,6 +207,15 @@ func FromError(err error) *Details {
 		return invalidInput(detail, fields)
 	case errors.Is(err, sdk.ErrInvalidInput):
 		return invalidInput("the model rejected the input", nil)
+	case errors.As(err, &busy):
+		return ModelBusy(busy.Detail)
+	case errors.Is(err, registry.ErrVersionNotFound):
+		return &Details{
+			Type:   TypeModelVersionNotFound,
+			Title:  "Model version not found",
+			Status: http.StatusNotFound,
+			Detail: "the model is served, but not at this version; GET /api/models lists the versions",
+		}
 	case errors.Is(err, registry.ErrNotFound):
 		return &Details{
 			Type:   TypeModelNotFound,
@@ -361,6 +386,50 @@ func ModelNotFound(name string) *Details {
 		Detail: fmt.Sprintf("no model called %q is served; GET /api/models lists the models", name),
 	}
 }
+
+// Forbidden is a request for an endpoint that the configuration switches
+// off; detail says how to switch it on.
+func Forbidden(detail string) *Details {
+	return &Details{Type: TypeForbidden, Title: "Forbidden", Status: http.StatusForbidden, Detail: detail}
+}
+
+// InvalidConfig is a reload that found the configuration invalid;
+// diagnostics are its problems, each as "file:line,col: summary; detail",
+// in the extension member "diagnostics".
+func InvalidConfig(diagnostics []string) *Details {
+	return &Details{
+		Type:        TypeInvalidConfig,
+		Title:       "Invalid configuration",
+		Status:      http.StatusUnprocessableEntity,
+		Detail:      "the configuration file is invalid; nothing was changed and the models keep running as before",
+		Diagnostics: diagnostics,
+	}
+}
+
+// ModelVersionNotFound is a request for version of the model called name,
+// which is served at the versions in served only. Long values are
+// shortened in the detail.
+func ModelVersionNotFound(name, version string, served []string) *Details {
+	if len(name) > sdk.MaxQualifiedNameLength {
+		name = name[:sdk.MaxQualifiedNameLength] + "..."
+	}
+	if len(version) > maxVersionInDetail {
+		version = version[:maxVersionInDetail] + "..."
+	}
+	detail := fmt.Sprintf("model %q is not served at version %q", name, version)
+	if len(served) > 0 {
+		detail += "; it is served at " + strings.Join(served, ", ")
+	}
+	return &Details{
+		Type:   TypeModelVersionNotFound,
+		Title:  "Model version not found",
+		Status: http.StatusNotFound,
+		Detail: detail,
+	}
+}
+
+// maxVersionInDetail bounds a version echoed back in a detail.
+const maxVersionInDetail = 64
 
 // NotFound is a request for a path where the API has no resource.
 func NotFound() *Details {

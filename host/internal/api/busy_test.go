@@ -3,17 +3,17 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/modelhost/modelhost/host/internal/limit"
 	"github.com/modelhost/modelhost/host/internal/problem"
 	"github.com/modelhost/modelhost/host/internal/registry"
 )
@@ -24,7 +24,7 @@ type gate struct {
 	release chan struct{} // closed to let every prediction finish
 }
 
-func newGateAPI(t *testing.T, limits Limits) (*echo.Echo, *server, *gate, *atomic.Int32) {
+func newGateAPI(t *testing.T, limits limit.Limits) (*echo.Echo, *server, *gate, *recorder) {
 	t.Helper()
 	g := &gate{entered: make(chan struct{}, 100), release: make(chan struct{})}
 	reg := registry.New()
@@ -45,20 +45,20 @@ func newGateAPI(t *testing.T, limits Limits) (*echo.Echo, *server, *gate, *atomi
 		if err != nil {
 			t.Fatal(err)
 		}
+		if name == "gated" {
+			e.Limiter = limit.New(limits)
+		}
 		if err := reg.Add(e); err != nil {
 			t.Fatal(err)
 		}
 	}
-	var asked atomic.Int32
-	e, s := newAPI(reg, Options{Limits: func(e *registry.Entry) Limits {
-		asked.Add(1)
-		return limits
-	}})
-	return e, s, g, &asked
+	obs := &recorder{}
+	e, s := newAPI(reg, Options{Observer: obs})
+	return e, s, g, obs
 }
 
 func TestModelBusy(t *testing.T) {
-	e, s, g, asked := newGateAPI(t, Limits{MaxConcurrency: 2, MaxQueue: 1, QueueTimeout: 5 * time.Second})
+	e, s, g, obs := newGateAPI(t, limit.Limits{MaxConcurrency: 2, MaxQueue: 1, QueueTimeout: 5 * time.Second})
 
 	var wg sync.WaitGroup
 	results := make(chan *httptest.ResponseRecorder, 3)
@@ -68,7 +68,7 @@ func TestModelBusy(t *testing.T) {
 	<-g.entered
 	<-g.entered
 	wg.Go(func() { results <- predict("gated", `{}`).do(e) }) // waits in the queue
-	waitFor(t, func() bool { return s.limiters.get(mustGet(t, s, "gated")).waiting.Load() == 1 })
+	waitFor(t, func() bool { return mustGet(t, s, "gated").Limiter.Waiting() == 1 })
 
 	// The queue is full: refused at once.
 	start := time.Now()
@@ -101,8 +101,11 @@ func TestModelBusy(t *testing.T) {
 	if rec := predict("gated", `{}`).do(e); rec.Code != http.StatusOK {
 		t.Errorf("after the load: status %d, want 200", rec.Code)
 	}
-	if n := asked.Load(); n != 2 {
-		t.Errorf("Limits asked %d times, want once per model (2)", n)
+	if got := obs.count("rejected gated 0.1.0 queue_full"); got != 1 {
+		t.Errorf("queue_full rejections observed: %d, want 1", got)
+	}
+	if got := obs.count("wait gated 0.1.0"); got != 1 {
+		t.Errorf("queue waits observed: %d, want 1", got)
 	}
 }
 
@@ -116,7 +119,7 @@ func mustGet(t *testing.T, s *server, name string) *registry.Entry {
 }
 
 func TestQueueTimeout(t *testing.T) {
-	e, _, g, _ := newGateAPI(t, Limits{MaxConcurrency: 1, MaxQueue: 10, QueueTimeout: 100 * time.Millisecond})
+	e, _, g, _ := newGateAPI(t, limit.Limits{MaxConcurrency: 1, MaxQueue: 10, QueueTimeout: 100 * time.Millisecond})
 	done := make(chan *httptest.ResponseRecorder, 1)
 	go func() { done <- predict("gated", `{}`).do(e) }()
 	<-g.entered
@@ -137,79 +140,13 @@ func TestQueueTimeout(t *testing.T) {
 }
 
 func TestNoQueue(t *testing.T) {
-	e, _, g, _ := newGateAPI(t, Limits{MaxConcurrency: 1, MaxQueue: 0, QueueTimeout: time.Minute})
+	e, _, g, _ := newGateAPI(t, limit.Limits{MaxConcurrency: 1, MaxQueue: 0, QueueTimeout: time.Minute})
 	done := make(chan *httptest.ResponseRecorder, 1)
 	go func() { done <- predict("gated", `{}`).do(e) }()
 	<-g.entered
 	checkProblem(t, predict("gated", `{}`).do(e), "/api/models/gated/predict", http.StatusTooManyRequests, problem.TypeModelBusy)
 	close(g.release)
 	<-done
-}
-
-func TestLimiterWaitEndsWithTheClient(t *testing.T) {
-	l := newLimiter(Limits{MaxConcurrency: 1, MaxQueue: 1, QueueTimeout: time.Minute})
-	if err := l.acquire(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- l.acquire(ctx) }()
-	waitFor(t, func() bool { return l.waiting.Load() == 1 })
-	cancel()
-	if err := <-errc; !errors.Is(err, context.Canceled) {
-		t.Errorf("acquire after cancel = %v, want context.Canceled", err)
-	}
-	if n := l.waiting.Load(); n != 0 {
-		t.Errorf("waiting = %d after the client left, want 0", n)
-	}
-	l.release()
-	if err := l.acquire(context.Background()); err != nil {
-		t.Errorf("acquire after release = %v", err)
-	}
-}
-
-func TestNilLimiterAdmitsAll(t *testing.T) {
-	var l *limiter
-	for range 1000 {
-		if err := l.acquire(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	l.release()
-	if newLimiter(Limits{}) != nil {
-		t.Error("newLimiter with MaxConcurrency 0 is not nil")
-	}
-}
-
-// TestLimiterUnderLoad lets the race detector watch many requests share
-// one limiter, and checks that it never admits more than its limit.
-func TestLimiterUnderLoad(t *testing.T) {
-	const limit = 4
-	l := newLimiter(Limits{MaxConcurrency: limit, MaxQueue: 1000, QueueTimeout: 10 * time.Second})
-	var running, peak atomic.Int32
-	var wg sync.WaitGroup
-	for range 200 {
-		wg.Go(func() {
-			if err := l.acquire(context.Background()); err != nil {
-				t.Error(err)
-				return
-			}
-			defer l.release()
-			n := running.Add(1)
-			for {
-				p := peak.Load()
-				if n <= p || peak.CompareAndSwap(p, n) {
-					break
-				}
-			}
-			time.Sleep(100 * time.Microsecond)
-			running.Add(-1)
-		})
-	}
-	wg.Wait()
-	if p := peak.Load(); p > limit {
-		t.Errorf("peak concurrency %d, want at most %d", p, limit)
-	}
 }
 
 func waitFor(t *testing.T, cond func() bool) {
@@ -221,4 +158,45 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// recorder is an Observer that remembers what it was told, as lines.
+type recorder struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (r *recorder) add(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lines = append(r.lines, fmt.Sprintf(format, args...))
+}
+
+func (r *recorder) count(line string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, l := range r.lines {
+		if l == line {
+			n++
+		}
+	}
+	return n
+}
+
+func (r *recorder) RequestStarted(route string) func() {
+	r.add("start %s", route)
+	return func() { r.add("end %s", route) }
+}
+func (r *recorder) ObserveRequest(route, method, model, version string, code int, _ time.Duration) {
+	r.add("done %s %s %s %s %d", route, method, model, version, code)
+}
+func (r *recorder) ObservePluginCall(model, version, method string, _ time.Duration, err error) {
+	r.add("call %s %s %s %v", model, version, method, err != nil)
+}
+func (r *recorder) ObserveQueueWait(model, version string, _ time.Duration) {
+	r.add("wait %s %s", model, version)
+}
+func (r *recorder) QueueRejected(model, version, reason string) {
+	r.add("rejected %s %s %s", model, version, reason)
 }
