@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/modelhost/modelhost/host/internal/api"
+	"github.com/modelhost/modelhost/host/internal/limit"
 	"github.com/modelhost/modelhost/host/internal/openapi/openapitest"
 	"github.com/modelhost/modelhost/host/internal/problem"
 	"github.com/modelhost/modelhost/host/internal/registry"
@@ -198,18 +199,25 @@ func TestProblemExamplesMatchServer(t *testing.T) {
 				return in{}, nil
 			})
 	}
-	limits := map[string]api.Limits{
+	limits := map[string]limit.Limits{
 		"full": {MaxConcurrency: 1},                                                   // no queue
 		"wait": {MaxConcurrency: 1, MaxQueue: 1, QueueTimeout: 20 * time.Millisecond}, // a short wait
 	}
 	reg := registry.New()
-	add(t, reg, blocking("full"))
-	add(t, reg, blocking("wait"))
+	for _, name := range []string{"full", "wait"} {
+		e, err := registry.NewEntry(blocking(name), "test", time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Limiter = limit.New(limits[name])
+		if err := reg.Add(e); err != nil {
+			t.Fatal(err)
+		}
+	}
 	opts := Options{AuthEnabled: true, MaxHeaderBytes: maxHeader}
 	e := api.New(reg, api.Options{
 		MaxHeaderBytes: maxHeader,
 		TokenDigests:   [][sha256.Size]byte{sha256.Sum256([]byte(token))},
-		Limits:         func(e *registry.Entry) api.Limits { return limits[e.Info.QualifiedName] },
 	})
 	b, err := Build(reg.List(), opts)
 	if err != nil {
