@@ -10,10 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -49,17 +51,34 @@ func NewBuilder(dir string) (*Builder, error) {
 // such as "./plugins/iris") into a binary and returns its path.
 func (b *Builder) Build(t testing.TB, pkg string) string {
 	t.Helper()
+	return b.BuildWith(t, pkg, nil)
+}
+
+// BuildWith builds pkg as Build does, with -ldflags "-X name=value" for
+// each entry of vars, such as {"main.version": "2.0.0"}: one binary per
+// distinct set of values.
+func (b *Builder) BuildWith(t testing.TB, pkg string, vars map[string]string) string {
+	t.Helper()
+	var flags []string
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
+		flags = append(flags, "-X "+k+"="+vars[k])
+	}
+	key := pkg + " " + strings.Join(flags, " ")
 	b.mu.Lock()
-	r, ok := b.done[pkg]
+	r, ok := b.done[key]
 	if !ok {
 		r = &buildResult{}
-		b.done[pkg] = r
+		b.done[key] = r
 	}
 	b.mu.Unlock()
 	r.once.Do(func() {
-		name := strings.NewReplacer("/", "_", ".", "_").Replace(strings.Trim(pkg, "./"))
+		name := strings.NewReplacer("/", "_", ".", "_", " ", "_", "=", "_", "-", "").Replace(strings.Trim(key, "./ "))
 		r.path = filepath.Join(b.dir, name)
-		cmd := exec.Command("go", "build", "-o", r.path, pkg)
+		args := []string{"build", "-o", r.path}
+		if len(flags) > 0 {
+			args = append(args, "-ldflags", strings.Join(flags, " "))
+		}
+		cmd := exec.Command("go", append(args, pkg)...)
 		cmd.Dir = b.root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			r.err = fmt.Errorf("go build %s: %w\n%s", pkg, err, out)

@@ -13,7 +13,7 @@ import (
 )
 
 type input struct {
-	Action  string `json:"action" jsonschema:"enum=echo,enum=sleep,enum=fail,enum=panic,enum=reject,enum=exit,enum=log"`
+	Action  string `json:"action" jsonschema:"enum=echo,enum=sleep,enum=fail,enum=panic,enum=reject,enum=exit,enum=log,enum=version"`
 	Millis  int    `json:"millis,omitempty" jsonschema:"minimum=0,maximum=600000"`
 	Message string `json:"message,omitempty" jsonschema:"maxLength=10000000"`
 }
@@ -22,12 +22,16 @@ type output struct {
 	Message string `json:"message"`
 }
 
+// version is the model's version; tests that serve several versions set
+// it at build time: go build -ldflags "-X main.version=2.0.0".
+var version = "0.1.0"
+
 func main() {
 	plugin.Serve(sdk.NewModel(sdk.Info{
 		QualifiedName: "testmodel",
 		DisplayName:   "Test model",
 		Description:   "Misbehaves on request, for integration tests.",
-		Version:       "0.1.0",
+		Version:       version,
 	}, predict, sdk.WithExamples(input{Action: "echo", Message: "hi"})))
 }
 
@@ -49,6 +53,8 @@ func predict(ctx context.Context, in input) (output, error) {
 		os.Exit(7)
 	case "log":
 		sdk.Logger(ctx).Info("log line from the model", "marker", in.Message)
+	case "version":
+		return output{Message: version}, nil
 	}
 	return output{Message: in.Message}, nil
 }
