@@ -1,9 +1,19 @@
 // Package web is the host's web UI, pages for people beside the JSON API:
 //
-//	GET /                        the served models, or how to add one
-//	GET /models/:name            one model: metadata, its input and output fields as tables
-//	GET /models/:name/predict    a form generated from the input schema that runs a prediction
-//	GET /static/:hash/*          stylesheets, scripts and the vendored libraries, cached for ever
+//	GET /                                        the served models, one card per name, or how to add one
+//	GET /models/:name                            one model: metadata, its input and output fields as tables
+//	GET /models/:name/predict                    a form generated from the input schema that runs a prediction
+//	GET /models/:name/versions/:version          the same for one version of the model
+//	GET /models/:name/versions/:version/predict  and its form
+//	GET /static/:hash/*                          stylesheets, scripts and the vendored libraries, cached for ever
+//
+// A model may be served in several versions, each by its own plugin. The
+// unversioned pages show its default version (registry.Get) and post to
+// the unversioned endpoints; the versioned pages show the version named
+// in the URL, with a form built from that version's input schema that
+// posts to /api/models/:name/versions/:version/predict. The home page
+// lists each name once, with its versions, the default marked; a model's
+// page and form list its versions too when it has several.
 //
 // Register adds the routes to the Echo instance of package api, after
 // api.New. The templates (html/template, in templates/) are parsed and the
