@@ -145,6 +145,8 @@ type Failure struct {
 	KeptRunning bool `json:"kept_running"`
 	// At is when it failed.
 	At time.Time `json:"at"`
+
+	fingerprint string // of the spec that failed
 }
 
 // Failures returns the plugins that should run but do not (or run an
@@ -171,7 +173,13 @@ type launched struct {
 // finds for it. It returns once every new process serves or failed; old
 // processes are drained and stopped in the background (Close waits for
 // them). It fails only when discovery fails, and then changes nothing.
-func (f *Fleet) Apply(ctx context.Context, cfg *config.Config) (Report, error) {
+//
+// With retryFailed, plugins that failed to start, or crashed too often,
+// are launched again even if nothing about them changed (an operator's
+// reload); without it they are left alone until their binary or settings
+// change (a reload caused by another file of the plugin directory, which
+// should not wait for a plugin known to hang at start).
+func (f *Fleet) Apply(ctx context.Context, cfg *config.Config, retryFailed bool) (Report, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
@@ -195,9 +203,13 @@ func (f *Fleet) Apply(ctx context.Context, cfg *config.Config) (Report, error) {
 		fp := fingerprint(spec, cfg)
 		fingerprints[spec.Key] = fp
 		cur := f.members[spec.Key]
-		if cur != nil && cur.fingerprint == fp && cur.sup.Health().Status != registry.StatusFailed {
+		if cur != nil && cur.fingerprint == fp && (!retryFailed || cur.sup.Health().Status != registry.StatusFailed) {
 			rep.Unchanged++
 			delete(f.failures, spec.Key) // an older failed attempt is moot
+			continue
+		}
+		if fl, ok := f.failures[spec.Key]; ok && fl.fingerprint == fp && !retryFailed {
+			rep.Unchanged++ // still failing as it was; not retried
 			continue
 		}
 		toLaunch = append(toLaunch, spec)
@@ -207,14 +219,14 @@ func (f *Fleet) Apply(ctx context.Context, cfg *config.Config) (Report, error) {
 	for _, r := range launcher.LaunchAll(ctx, toLaunch, opts) {
 		old := f.members[r.Spec.Key]
 		if r.Err != nil {
-			f.fail(&rep, r.Spec, old != nil, r.Err)
+			f.fail(&rep, r.Spec, fingerprints[r.Spec.Key], old != nil, r.Err)
 			continue
 		}
 		sup := f.supervise(r.Plugin, opts, cfg)
 		entry, err := registry.NewEntry(sup, r.Spec.Command, r.Spec.PredictTimeout)
 		if err != nil {
 			sup.Stop()
-			f.fail(&rep, r.Spec, old != nil, fmt.Errorf("model not registered: %w", err))
+			f.fail(&rep, r.Spec, fingerprints[r.Spec.Key], old != nil, fmt.Errorf("model not registered: %w", err))
 			continue
 		}
 		entry.Monitor = sup
@@ -252,7 +264,7 @@ func (f *Fleet) Apply(ctx context.Context, cfg *config.Config) (Report, error) {
 		// keep serving what served.
 		for _, l := range started {
 			l.m.sup.Stop()
-			f.fail(&rep, l.m.spec, l.old != nil, fmt.Errorf("registry update: %w", err))
+			f.fail(&rep, l.m.spec, l.m.fingerprint, l.old != nil, fmt.Errorf("registry update: %w", err))
 		}
 		return rep, nil
 	}
@@ -314,7 +326,7 @@ func (f *Fleet) refuseDuplicates(rep *Report, started []launched, remove []*memb
 		key := l.m.entry.Info.QualifiedName + "@" + l.m.entry.Info.Version
 		if holder, ok := taken[key]; ok {
 			l.m.sup.Stop()
-			f.fail(rep, l.m.spec, l.old != nil, fmt.Errorf("%w: %s version %s is already served by %s",
+			f.fail(rep, l.m.spec, l.m.fingerprint, l.old != nil, fmt.Errorf("%w: %s version %s is already served by %s",
 				registry.ErrDuplicate, l.m.entry.Info.QualifiedName, l.m.entry.Info.Version, holder))
 			continue
 		}
@@ -325,8 +337,9 @@ func (f *Fleet) refuseDuplicates(rep *Report, started []launched, remove []*memb
 }
 
 // fail records that spec should run and does not.
-func (f *Fleet) fail(rep *Report, spec launcher.Spec, keptRunning bool, err error) {
-	fl := Failure{Plugin: spec.Name, Path: spec.Command, Origin: spec.Origin, Error: launcher.Reason(err), KeptRunning: keptRunning, At: time.Now()}
+func (f *Fleet) fail(rep *Report, spec launcher.Spec, fingerprint string, keptRunning bool, err error) {
+	fl := Failure{Plugin: spec.Name, Path: spec.Command, Origin: spec.Origin, Error: launcher.Reason(err), KeptRunning: keptRunning,
+		At: time.Now(), fingerprint: fingerprint}
 	rep.Failed = append(rep.Failed, fl)
 	f.failures[spec.Key] = fl
 	if keptRunning {

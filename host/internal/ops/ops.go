@@ -84,7 +84,8 @@ func Register(e *echo.Echo, opts Options) {
 			return err
 		}
 		opts.Logger.Info("reload asked for over HTTP", "remote", c.Request().RemoteAddr, "request_id", api.RequestID(c.Request().Context()))
-		rep, err := opts.Reload(c.Request().Context())
+		// A client that gives up does not abandon the reload half-way.
+		rep, err := opts.Reload(context.WithoutCancel(c.Request().Context()))
 		var cfgErr *ConfigError
 		switch {
 		case errors.As(err, &cfgErr):

@@ -52,7 +52,7 @@ func (s *Server) Reload(ctx context.Context, trigger string) (fleet.Report, erro
 			log.Warn("settings changed that apply only after a restart; they keep their running values", "settings", changed)
 		}
 	}
-	rep, err := s.fleet.Apply(ctx, next)
+	rep, err := s.fleet.Apply(ctx, next, trigger != TriggerWatch)
 	if err != nil {
 		log.Error("reload failed; nothing changed", "error", err)
 		s.reloadDone(trigger, false)

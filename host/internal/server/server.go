@@ -70,7 +70,7 @@ type Server struct {
 func Start(ctx context.Context, cfg *config.Config, logger hclog.Logger, opts Options) (*Server, error) {
 	s := newServer(cfg, logger, opts)
 	begin := time.Now()
-	if _, err := s.fleet.Apply(ctx, cfg); err != nil {
+	if _, err := s.fleet.Apply(ctx, cfg, true); err != nil {
 		s.stopPlugins()
 		return nil, err
 	}
@@ -154,7 +154,7 @@ func (s *Server) metricsOrNil() *metrics.Metrics { return s.metrics.Load() }
 // plugins.
 func LoadModels(ctx context.Context, cfg *config.Config, logger hclog.Logger) (reg *registry.Registry, stop func(), err error) {
 	s := newServer(cfg, logger, Options{})
-	if _, err := s.fleet.Apply(ctx, cfg); err != nil {
+	if _, err := s.fleet.Apply(ctx, cfg, true); err != nil {
 		s.stopPlugins()
 		return nil, nil, err
 	}
