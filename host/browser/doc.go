@@ -10,7 +10,12 @@
 //
 //	apt-get install -y chromium
 //
-// go test -run TestScreenshots -update-screenshots ./host/browser writes
-// the screenshots in docs/ (docs/screenshot-*.png) that README.md and
-// docs/web-ui.md show.
+// TestVersions serves one model, the test plugin testdata/greeter built
+// at two versions (-ldflags "-X main.version=..."), whose input schemas
+// differ: the home page lists both, and each version's form is built from
+// its own schema and posts to its own endpoint.
+//
+// go test -run 'TestScreenshots|TestVersions' -update-screenshots
+// ./host/browser writes the screenshots in docs/ (docs/screenshot-*.png)
+// that README.md and docs/web-ui.md show.
 package browser

@@ -18,31 +18,8 @@ var updateScreenshots = flag.Bool("update-screenshots", false,
 // show, at 1280 CSS pixels wide. It always checks that each page renders;
 // with -update-screenshots it also writes them as docs/screenshot-*.png.
 func TestScreenshots(t *testing.T) {
-	update := *updateScreenshots || os.Getenv("MODELHOST_UPDATE_SCREENSHOTS") == "1"
 	s := newSuite(t)
-	root, err := hosttest.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	save := func(p *page, name string) {
-		t.Helper()
-		b := p.screenshot()
-		cfg, err := png.DecodeConfig(bytes.NewReader(b))
-		if err != nil {
-			t.Fatalf("%s: not a PNG: %v", name, err)
-		}
-		if cfg.Width != 1280 || cfg.Height < 400 {
-			t.Errorf("%s: %dx%d pixels, want 1280 wide and at least 400 high", name, cfg.Width, cfg.Height)
-		}
-		if !update {
-			return
-		}
-		path := filepath.Join(root, "docs", "screenshot-"+name+".png")
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("wrote %s (%dx%d)", path, cfg.Width, cfg.Height)
-	}
+	save := func(p *page, name string) { saveScreenshot(t, p, name) }
 
 	p := s.newPage(t, 1280, 800, false)
 	p.navigate("/")
@@ -77,4 +54,31 @@ func TestScreenshots(t *testing.T) {
 		t.Error("GET /docs did not answer 200: no screenshot of the API docs")
 		p.allow("status of 404")
 	}
+}
+
+// saveScreenshot takes a screenshot of p, checks that it is 1280 pixels
+// wide, and with -update-screenshots writes it as
+// docs/screenshot-NAME.png.
+func saveScreenshot(t *testing.T, p *page, name string) {
+	t.Helper()
+	b := p.screenshot()
+	cfg, err := png.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("%s: not a PNG: %v", name, err)
+	}
+	if cfg.Width != 1280 || cfg.Height < 400 {
+		t.Errorf("%s: %dx%d pixels, want 1280 wide and at least 400 high", name, cfg.Width, cfg.Height)
+	}
+	if !*updateScreenshots && os.Getenv("MODELHOST_UPDATE_SCREENSHOTS") != "1" {
+		return
+	}
+	root, err := hosttest.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(root, "docs", "screenshot-"+name+".png")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s (%dx%d)", path, cfg.Width, cfg.Height)
 }
