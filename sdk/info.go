@@ -35,26 +35,40 @@ type Info struct {
 	Version string `json:"version"`
 }
 
+// ValidQualifiedName reports whether s is a valid [Info.QualifiedName]: one
+// to MaxQualifiedNameLength bytes matching ^[a-z0-9][a-z0-9_.-]*$.
+func ValidQualifiedName(s string) bool {
+	return s != "" && len(s) <= MaxQualifiedNameLength && qualifiedNamePattern.MatchString(s)
+}
+
+// ValidVersion reports whether s is a valid [Info.Version]: a Semantic
+// Versioning 2.0.0 version (https://semver.org) without a leading "v", such
+// as "1.2.0" or "1.0.0-rc.1+build.5".
+func ValidVersion(s string) bool { return semverPattern.MatchString(s) }
+
 // Validate reports every way in which i is not acceptable metadata, joined
 // into one error, or nil.
 func (i Info) Validate() error {
 	var errs []error
-	switch {
-	case i.QualifiedName == "":
-		errs = append(errs, errors.New("qualified name is empty"))
-	case len(i.QualifiedName) > MaxQualifiedNameLength:
-		errs = append(errs, fmt.Errorf("qualified name is %d bytes long, the limit is %d", len(i.QualifiedName), MaxQualifiedNameLength))
-	case !qualifiedNamePattern.MatchString(i.QualifiedName):
-		errs = append(errs, fmt.Errorf("qualified name %q does not match %s", i.QualifiedName, qualifiedNamePattern))
+	if !ValidQualifiedName(i.QualifiedName) {
+		switch {
+		case i.QualifiedName == "":
+			errs = append(errs, errors.New("qualified name is empty"))
+		case len(i.QualifiedName) > MaxQualifiedNameLength:
+			errs = append(errs, fmt.Errorf("qualified name is %d bytes long, the limit is %d", len(i.QualifiedName), MaxQualifiedNameLength))
+		default:
+			errs = append(errs, fmt.Errorf("qualified name %q does not match %s", i.QualifiedName, qualifiedNamePattern))
+		}
 	}
 	if i.DisplayName == "" {
 		errs = append(errs, errors.New("display name is empty"))
 	}
-	switch {
-	case i.Version == "":
-		errs = append(errs, errors.New("version is empty"))
-	case !semverPattern.MatchString(i.Version):
-		errs = append(errs, fmt.Errorf("version %q is not a semantic version such as 1.0.0", i.Version))
+	if !ValidVersion(i.Version) {
+		if i.Version == "" {
+			errs = append(errs, errors.New("version is empty"))
+		} else {
+			errs = append(errs, fmt.Errorf("version %q is not a semantic version such as 1.0.0", i.Version))
+		}
 	}
 	if len(errs) == 0 {
 		return nil

@@ -44,6 +44,13 @@ const (
 
 	DefaultLogLevel  = "info"
 	DefaultLogFormat = "text"
+
+	// DefaultWatchDebounce is the default plugins.watch_debounce.
+	DefaultWatchDebounce = 500 * time.Millisecond
+	// MinWatchDebounce is the shortest plugins.watch_debounce accepted.
+	MinWatchDebounce = 10 * time.Millisecond
+	// MaxWatchDebounce is the longest plugins.watch_debounce accepted.
+	MaxWatchDebounce = time.Minute
 )
 
 // Config is the decoded host configuration with defaults applied and relative
@@ -68,6 +75,11 @@ type Config struct {
 	// Auth lists the API tokens that requests under /api/ must present.
 	// From the auth block; default: none, no authentication.
 	Auth Auth
+
+	// Admin lists the tokens that authorise the admin endpoints, such as
+	// POST /admin/reload. From the admin block; default: none, admin
+	// endpoints off.
+	Admin Admin
 
 	// CORS lists the web origins whose pages may call the API from a
 	// browser. From the cors block; default: none, CORS off.
@@ -120,6 +132,13 @@ type Server struct {
 	// MaxHeaderBytesLimit. Argument: max_header_bytes. Default: 65536
 	// (64 KiB).
 	MaxHeaderBytes int
+
+	// ReadyWithFailedModels makes GET /readyz answer 200 once no model is
+	// still starting, even if some failed; when false it answers 200 only
+	// once every model is ready. Unlike the other server settings, a
+	// reload applies it. Argument: ready_with_failed_models. Default:
+	// false.
+	ReadyWithFailedModels bool
 }
 
 // Plugins holds the settings of the plugins block.
@@ -190,6 +209,26 @@ type Plugins struct {
 	// in-flight predict calls to finish before the process is stopped.
 	// Argument: drain_timeout. Default: 10s.
 	DrainTimeout time.Duration
+
+	// Watch makes the host watch Directory and reload its plugins when
+	// binaries are added to it, replaced or removed. It has no effect when
+	// Directory is empty. Argument: watch. Default: true.
+	Watch bool
+
+	// WatchDebounce is how long the directory must stay unchanged after a
+	// change before the reload starts, so that a binary being copied is
+	// not launched half-written and several files replaced together cause
+	// one reload. From MinWatchDebounce (10ms) to MaxWatchDebounce (1m).
+	// Argument: watch_debounce. Default: 500ms.
+	WatchDebounce time.Duration
+
+	// PinnedVersions maps a model's qualified name to the version that
+	// POST /api/models/{name}/predict uses when several plugins serve that
+	// name at different versions; without a pin it uses the highest.
+	// Keys are qualified names (sdk.ValidQualifiedName), values semantic
+	// versions without a leading "v" (sdk.ValidVersion). Argument:
+	// pinned_versions (a map of strings). Default: none (nil).
+	PinnedVersions map[string]string
 }
 
 // Model holds one model block: a plugin declared explicitly rather than
@@ -261,6 +300,10 @@ type Log struct {
 	// Format selects the log output format: "text" (human-readable) or
 	// "json" (one JSON object per line). Argument: format. Default: "text".
 	Format string
+
+	// Access logs one line per HTTP request. Argument: access. Default:
+	// true.
+	Access bool
 }
 
 // LogLevels lists the valid values of Log.Level, from most to least verbose.
@@ -297,10 +340,13 @@ func Default() *Config {
 			RestartBackoffInitial: DefaultRestartBackoffInitial,
 			RestartBackoffMax:     DefaultRestartBackoffMax,
 			DrainTimeout:          DefaultDrainTimeout,
+			Watch:                 true,
+			WatchDebounce:         DefaultWatchDebounce,
 		},
 		Log: Log{
 			Level:  DefaultLogLevel,
 			Format: DefaultLogFormat,
+			Access: true,
 		},
 	}
 }

@@ -53,8 +53,10 @@ func TestDefault(t *testing.T) {
 			RestartBackoffInitial: 200 * time.Millisecond,
 			RestartBackoffMax:     10 * time.Second,
 			DrainTimeout:          10 * time.Second,
+			Watch:                 true,
+			WatchDebounce:         500 * time.Millisecond,
 		},
-		Log: Log{Level: "info", Format: "text"},
+		Log: Log{Level: "info", Format: "text", Access: true},
 	}
 	got := Default()
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -174,6 +176,8 @@ log {
 						RestartBackoffInitial: DefaultRestartBackoffInitial,
 						RestartBackoffMax:     DefaultRestartBackoffMax,
 						DrainTimeout:          DefaultDrainTimeout,
+						Watch:                 true,
+						WatchDebounce:         DefaultWatchDebounce,
 					},
 					Models: []Model{
 						{
@@ -189,7 +193,7 @@ log {
 							PredictTimeout: 5 * time.Second, // inherited from plugins
 						},
 					},
-					Log: Log{Level: "debug", Format: "json"},
+					Log: Log{Level: "debug", Format: "json", Access: true},
 				}
 			},
 		},
@@ -265,7 +269,7 @@ model "d" {
 			src:  "log {\n  level = \"trace\"\n  format = \"json\"\n}\n",
 			want: func() *Config {
 				c := defaultsAt(base)
-				c.Log = Log{Level: "trace", Format: "json"}
+				c.Log = Log{Level: "trace", Format: "json", Access: true}
 				return c
 			},
 		},
@@ -702,7 +706,8 @@ func checkInvariants(t *testing.T, cfg *Config) {
 	if !slices.Contains(LogFormats(), cfg.Log.Format) {
 		t.Errorf("Log.Format: got %q, want one of %q", cfg.Log.Format, LogFormats())
 	}
-	checkTrustInvariants(t, cfg) // limits_test.go
+	checkTrustInvariants(t, cfg)  // limits_test.go
+	checkReloadInvariants(t, cfg) // reload_test.go
 	names := map[string]bool{}
 	for _, m := range cfg.Models {
 		if m.Name == "" || names[m.Name] {

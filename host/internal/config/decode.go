@@ -24,7 +24,8 @@ type rawFile struct {
 	Plugins *rawPlugins `hcl:"plugins,block"`
 	Models  []*rawModel `hcl:"model,block"`
 	Log     *rawLog     `hcl:"log,block"`
-	Auth    *rawAuth    `hcl:"auth,block"`
+	Auth    *rawTokens  `hcl:"auth,block"`
+	Admin   *rawTokens  `hcl:"admin,block"`
 	CORS    *rawCORS    `hcl:"cors,block"`
 }
 
@@ -37,6 +38,8 @@ type rawServer struct {
 	IdleTimeout       *hcl.Attribute `hcl:"idle_timeout,optional"`
 	ReadHeaderTimeout *hcl.Attribute `hcl:"read_header_timeout,optional"`
 	MaxHeaderBytes    *hcl.Attribute `hcl:"max_header_bytes,optional"`
+
+	ReadyWithFailedModels *hcl.Attribute `hcl:"ready_with_failed_models,optional"`
 }
 
 type rawPlugins struct {
@@ -56,6 +59,10 @@ type rawPlugins struct {
 	RestartBackoffInitial *hcl.Attribute `hcl:"restart_backoff_initial,optional"`
 	RestartBackoffMax     *hcl.Attribute `hcl:"restart_backoff_max,optional"`
 	DrainTimeout          *hcl.Attribute `hcl:"drain_timeout,optional"`
+
+	Watch          *hcl.Attribute `hcl:"watch,optional"`
+	WatchDebounce  *hcl.Attribute `hcl:"watch_debounce,optional"`
+	PinnedVersions *hcl.Attribute `hcl:"pinned_versions,optional"`
 }
 
 type rawModel struct {
@@ -75,6 +82,7 @@ type rawModel struct {
 type rawLog struct {
 	Level  *hcl.Attribute `hcl:"level,optional"`
 	Format *hcl.Attribute `hcl:"format,optional"`
+	Access *hcl.Attribute `hcl:"access,optional"`
 }
 
 // decode parses src and returns the configuration. baseDir must be absolute.
@@ -101,6 +109,9 @@ func decode(src []byte, filename, baseDir string) (*Config, hcl.Diagnostics) {
 	}
 	if raw.Auth != nil {
 		diags = append(diags, decodeAuth(raw.Auth, baseDir, &cfg.Auth)...)
+	}
+	if raw.Admin != nil {
+		diags = append(diags, decodeAdmin(raw.Admin, baseDir, &cfg.Admin)...)
 	}
 	if raw.CORS != nil {
 		diags = append(diags, decodeCORS(raw.CORS, &cfg.CORS)...)
@@ -154,6 +165,9 @@ func decodeServer(raw *rawServer, s *Server) hcl.Diagnostics {
 	decodeDuration(raw.IdleTimeout, &s.IdleTimeout, &diags)
 	decodeDuration(raw.ReadHeaderTimeout, &s.ReadHeaderTimeout, &diags)
 	decodeMaxHeaderBytes(raw.MaxHeaderBytes, &s.MaxHeaderBytes, &diags)
+	if b, ok := decodeValue[bool](raw.ReadyWithFailedModels, &diags); ok {
+		s.ReadyWithFailedModels = b
+	}
 	return diags
 }
 
@@ -172,6 +186,7 @@ func decodePlugins(raw *rawPlugins, baseDir string, p *Plugins) hcl.Diagnostics 
 	decodeDuration(raw.PredictTimeout, &p.PredictTimeout, &diags)
 	p.Limits = decodeLimits(raw.MaxConcurrency, raw.MaxQueue, raw.QueueTimeout, p.Limits, &diags)
 	diags = append(diags, decodeSupervision(raw, p)...)
+	diags = append(diags, decodeReload(raw, p)...)
 	return diags
 }
 
@@ -192,6 +207,9 @@ func decodeLog(raw *rawLog, l *Log) hcl.Diagnostics {
 		} else {
 			l.Format = format
 		}
+	}
+	if b, ok := decodeValue[bool](raw.Access, &diags); ok {
+		l.Access = b
 	}
 	return diags
 }
@@ -236,7 +254,7 @@ func decodeModel(raw *rawModel, baseDir string, predictTimeout time.Duration) (M
 					Severity:   hcl.DiagError,
 					Summary:    "Invalid environment variable",
 					Detail:     err.Error() + ".",
-					Subject:    envKeyRange(raw.Env.Expr, k).Ptr(),
+					Subject:    objectKeyRange(raw.Env.Expr, k).Ptr(),
 					Expression: raw.Env.Expr,
 				})
 			}
@@ -385,18 +403,40 @@ func resolvePath(baseDir, p string) string {
 	return filepath.Join(baseDir, p)
 }
 
-// envKeyRange returns the range of the key name in an object constructor
-// expression, or the whole expression's range if it cannot be found.
-func envKeyRange(expr hcl.Expression, key string) hcl.Range {
-	if obj, ok := expr.(*hclsyntax.ObjectConsExpr); ok {
-		for _, item := range obj.Items {
-			var k string
-			if diags := gohcl.DecodeExpression(item.KeyExpr, nil, &k); !diags.HasErrors() && k == key {
-				return item.KeyExpr.Range()
-			}
-		}
+// objectKeyRange returns the range of the key name in an object
+// constructor expression, or the whole expression's range if it cannot be
+// found.
+func objectKeyRange(expr hcl.Expression, key string) hcl.Range {
+	if item, ok := objectItem(expr, key); ok {
+		return item.KeyExpr.Range()
 	}
 	return expr.Range()
+}
+
+// objectValueRange returns the range of the value of key in an object
+// constructor expression, or the whole expression's range if it cannot be
+// found.
+func objectValueRange(expr hcl.Expression, key string) hcl.Range {
+	if item, ok := objectItem(expr, key); ok {
+		return item.ValueExpr.Range()
+	}
+	return expr.Range()
+}
+
+// objectItem returns the last item of an object constructor expression
+// whose key is key: the one whose value the object holds.
+func objectItem(expr hcl.Expression, key string) (hclsyntax.ObjectConsItem, bool) {
+	obj, ok := expr.(*hclsyntax.ObjectConsExpr)
+	if !ok {
+		return hclsyntax.ObjectConsItem{}, false
+	}
+	for i := len(obj.Items) - 1; i >= 0; i-- {
+		var k string
+		if diags := gohcl.DecodeExpression(obj.Items[i].KeyExpr, nil, &k); !diags.HasErrors() && k == key {
+			return obj.Items[i], true
+		}
+	}
+	return hclsyntax.ObjectConsItem{}, false
 }
 
 func sortedKeys(m map[string]string) []string {

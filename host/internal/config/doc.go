@@ -1,9 +1,9 @@
 // Package config loads the modelhost server configuration from an HCL file
 // (conventionally config.hcl).
 //
-// The file has six optional top-level blocks, server, plugins, log, auth,
-// cors (each at most once) and model (any number, each labelled with a
-// unique name):
+// The file has seven optional top-level blocks, server, plugins, log, auth,
+// admin, cors (each at most once) and model (any number, each labelled with
+// a unique name):
 //
 //	server {
 //	  address          = "127.0.0.1:8080"
@@ -15,6 +15,8 @@
 //	  directory       = "bin/plugins"
 //	  start_timeout   = "10s"
 //	  predict_timeout = "30s"
+//	  watch           = true
+//	  pinned_versions = { iris_model = "1.0.0" }
 //	}
 //
 //	model "iris" {
@@ -27,10 +29,15 @@
 //	log {
 //	  level  = "info"
 //	  format = "text"
+//	  access = true
 //	}
 //
 //	auth {
 //	  tokens_file = "/etc/modelhost/tokens"
+//	}
+//
+//	admin {
+//	  tokens_env = "MODELHOST_ADMIN_TOKENS"
 //	}
 //
 //	cors {
@@ -49,6 +56,9 @@
 // carries the [hcl.Diagnostics]; every diagnostic names the file, line and
 // column of the offending block or value. [Default] returns the configuration
 // used when no file is given.
+//
+// [RestartRequired] compares two configurations and names the settings
+// that a running host cannot apply by reloading.
 //
 // The package holds no global state; the returned [Config] is owned by the
 // caller.

@@ -44,6 +44,8 @@ model "iris" {
 		RestartBackoffInitial: time.Second,
 		RestartBackoffMax:     time.Second,
 		DrainTimeout:          250 * time.Millisecond,
+		Watch:                 true,
+		WatchDebounce:         DefaultWatchDebounce,
 	}
 	if diff := cmp.Diff(want, cfg.Plugins); diff != "" {
 		t.Errorf("plugins (-want +got):\n%s", diff)

@@ -14,7 +14,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
-// Limits of the auth block's token sources.
+// Limits of the token sources of the auth and admin blocks.
 const (
 	// MinTokenLength is the shortest API token accepted, in characters.
 	MinTokenLength = 16
@@ -49,6 +49,26 @@ type Auth struct {
 // Enabled reports whether the API requires a token.
 func (a Auth) Enabled() bool { return len(a.TokenDigests) > 0 }
 
+// Admin holds the settings of the admin block: the tokens that the admin
+// endpoints, such as POST /admin/reload, accept as "Authorization: Bearer
+// TOKEN". The block takes the same arguments as the auth block, checked
+// the same way, but its tokens are its own: an API token does not
+// authorise the admin endpoints unless the admin block names it too.
+// Without an admin block the admin endpoints are off.
+//
+// Tokens are kept only as SHA-256 digests; the configuration never holds
+// them in the clear after Parse returns.
+type Admin struct {
+	// TokenDigests are the SHA-256 digests of the accepted tokens, from
+	// the arguments tokens, token_sha256, tokens_file and tokens_env, as
+	// for Auth.TokenDigests. An admin block whose sources hold no token at
+	// all is an error. Default: none (nil), admin endpoints off.
+	TokenDigests [][sha256.Size]byte
+}
+
+// Enabled reports whether the admin endpoints are on.
+func (a Admin) Enabled() bool { return len(a.TokenDigests) > 0 }
+
 // CORS holds the settings of the cors block. Without it, or with an empty
 // list, the host sends no CORS headers, so browsers let only pages of its
 // own origin read its answers.
@@ -62,7 +82,8 @@ type CORS struct {
 	AllowedOrigins []string
 }
 
-type rawAuth struct {
+// rawTokens is an auth or admin block.
+type rawTokens struct {
 	Tokens      *hcl.Attribute `hcl:"tokens,optional"`
 	TokenSHA256 *hcl.Attribute `hcl:"token_sha256,optional"`
 	TokensFile  *hcl.Attribute `hcl:"tokens_file,optional"`
@@ -74,15 +95,49 @@ type rawCORS struct {
 	AllowedOrigins *hcl.Attribute `hcl:"allowed_origins,optional"`
 }
 
-// decodeAuth decodes the auth block. Error messages never contain a
-// token: they count tokens and lines instead.
-func decodeAuth(raw *rawAuth, baseDir string, a *Auth) hcl.Diagnostics {
+// tokenBlock words the diagnostics of a block of tokens.
+type tokenBlock struct {
+	name    string // the block type: "auth"
+	guarded string // what the tokens open: "the API"
+	empty   string // the summary of a block without tokens
+	remove  string // what removing the block does
+}
+
+// decodeAuth decodes the auth block.
+func decodeAuth(raw *rawTokens, baseDir string, a *Auth) hcl.Diagnostics {
 	var diags hcl.Diagnostics
+	a.TokenDigests, diags = decodeTokens(raw, baseDir, tokenBlock{
+		name:    "auth",
+		guarded: "the API",
+		empty:   "No API token",
+		remove:  "remove the block to serve the API without authentication",
+	})
+	return diags
+}
+
+// decodeAdmin decodes the admin block.
+func decodeAdmin(raw *rawTokens, baseDir string, a *Admin) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	a.TokenDigests, diags = decodeTokens(raw, baseDir, tokenBlock{
+		name:    "admin",
+		guarded: "the admin endpoints",
+		empty:   "No admin token",
+		remove:  "remove the block to turn the admin endpoints off",
+	})
+	return diags
+}
+
+// decodeTokens returns the digests of the tokens that an auth or admin
+// block names, without duplicates, in source order. Error messages never
+// contain a token: they count tokens and lines instead.
+func decodeTokens(raw *rawTokens, baseDir string, block tokenBlock) ([][sha256.Size]byte, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	var digests [][sha256.Size]byte
 	seen := map[[sha256.Size]byte]bool{}
 	add := func(d [sha256.Size]byte) {
 		if !seen[d] {
 			seen[d] = true
-			a.TokenDigests = append(a.TokenDigests, d)
+			digests = append(digests, d)
 		}
 	}
 
@@ -97,8 +152,8 @@ func decodeAuth(raw *rawAuth, baseDir string, a *Auth) hcl.Diagnostics {
 		}
 	}
 
-	if digests, ok := decodeValue[[]string](raw.TokenSHA256, &diags); ok {
-		for i, h := range digests {
+	if hexDigests, ok := decodeValue[[]string](raw.TokenSHA256, &diags); ok {
+		for i, h := range hexDigests {
 			b, err := hex.DecodeString(h)
 			if err != nil || len(b) != sha256.Size {
 				diags = append(diags, attrError(raw.TokenSHA256, "Invalid token digest",
@@ -128,7 +183,7 @@ func decodeAuth(raw *rawAuth, baseDir string, a *Auth) hcl.Diagnostics {
 				"tokens_env must be the name of an environment variable."))
 		case !set:
 			diags = append(diags, attrError(raw.TokensEnv, "Invalid tokens_env",
-				fmt.Sprintf("The environment variable %s is not set; the API would accept no token.", name)))
+				fmt.Sprintf("The environment variable %s is not set; %s would accept no token.", name, block.guarded)))
 		default:
 			for i, tok := range strings.FieldsFunc(value, func(r rune) bool {
 				return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
@@ -143,16 +198,19 @@ func decodeAuth(raw *rawAuth, baseDir string, a *Auth) hcl.Diagnostics {
 		}
 	}
 
-	if !diags.HasErrors() && len(a.TokenDigests) == 0 {
+	if !diags.HasErrors() && len(digests) == 0 {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
-			Summary:  "No API token",
-			Detail: "The auth block yields no token, so no request could be authenticated; set tokens, token_sha256, " +
-				"tokens_file or tokens_env, or remove the block to serve the API without authentication.",
+			Summary:  block.empty,
+			Detail: fmt.Sprintf("The %s block yields no token, so no request could be authenticated; set tokens, token_sha256, "+
+				"tokens_file or tokens_env, or %s.", block.name, block.remove),
 			Subject: raw.DefRange.Ptr(),
 		})
 	}
-	return diags
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return digests, diags
 }
 
 // lookupEnv is os.LookupEnv; tests may replace it.
