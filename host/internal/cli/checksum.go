@@ -20,8 +20,7 @@ func checksum(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("checksum", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	hcl := fs.Bool("hcl", false, `print sha256 = "..." lines for model blocks instead of SHA256SUMS lines`)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: modelhost checksum [--hcl] PATH...
+	fs.Usage = commandUsage(fs, stdout, `Usage: modelhost checksum [--hcl] PATH...
 
 Print the SHA-256 digest of each plugin binary in the format sha256sum
 writes, "DIGEST  NAME", with NAME the file's base name: the lines of the
@@ -33,19 +32,15 @@ directory. For example:
 With --hcl, print the argument that pins a binary in its model block,
 sha256 = "DIGEST", followed by a comment naming the file.
 
+Exit status 1 if a file cannot be read; the others are still printed.
+
 Flags:
 `)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlagsAndArgs(fs, args, stderr); !ok {
+		return code
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "modelhost checksum: no files given")
-		fs.Usage()
+		usageError(fs, stderr, "no files given")
 		return exitUsage
 	}
 	code := exitOK

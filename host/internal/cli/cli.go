@@ -10,11 +10,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/modelhost/modelhost/host/internal/buildinfo"
 	"github.com/modelhost/modelhost/host/internal/config"
 	"github.com/modelhost/modelhost/host/internal/openapi"
 	"github.com/modelhost/modelhost/host/internal/server"
@@ -30,12 +30,20 @@ const (
 const usage = `modelhost serves machine-learning models that run as plugin processes.
 
 Usage:
-  modelhost serve   [--config FILE] [--address HOST:PORT]   serve the models over HTTP
-  modelhost openapi [--config FILE]                         print the OpenAPI document of the models
+  modelhost serve    [--config FILE] [--address HOST:PORT]  serve the models over HTTP
+  modelhost validate --config FILE                          check a configuration and list the plugins it launches
+  modelhost models   [--url URL] [--json]                   list the models of a running host
+  modelhost openapi  [--config FILE]                        print the OpenAPI document of the models
   modelhost checksum [--hcl] PATH...                        print the SHA-256 lines that pin plugin binaries
-  modelhost version                                         print the version
+  modelhost version  [--json]                               print the version and build information
+  modelhost help                                            print this help
 
 Run "modelhost COMMAND --help" for a command's flags.
+
+Exit codes:
+  0  success
+  1  the command ran and failed
+  2  bad command line or invalid configuration
 `
 
 // Main runs the command line args (without the program name) and returns
@@ -47,15 +55,18 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "serve":
-		return serve(ctx, args[1:], stderr)
+		return serve(ctx, args[1:], stdout, stderr)
+	case "validate":
+		return validate(args[1:], stdout, stderr)
+	case "models":
+		return listModels(ctx, args[1:], stdout, stderr)
 	case "openapi":
 		return printOpenAPI(ctx, args[1:], stdout, stderr)
 	case "checksum":
 		return checksum(args[1:], stdout, stderr)
 	case "version", "--version":
-		fmt.Fprintf(stdout, "modelhost %s\n", version())
-		return exitOK
-	case "help", "-h", "--help":
+		return printVersion(args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
@@ -64,15 +75,24 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-func serve(ctx context.Context, args []string, stderr io.Writer) int {
+// serveUsage is the usage text of the serve command.
+const serveUsage = `Usage: modelhost serve [--config FILE] [--address HOST:PORT]
+
+Serve the models of every plugin over HTTP until SIGINT or SIGTERM, which
+shut the server down gracefully. SIGHUP reloads the configuration file:
+changed plugins are swapped without dropping requests, removed ones
+stopped, new ones started; an invalid file is rejected with its
+diagnostics and changes nothing.
+
+Flags:
+`
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "configuration file (HCL); without it, built-in defaults apply")
 	address := fs.String("address", "", "listen address HOST:PORT, overriding server.address")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: modelhost serve [--config FILE] [--address HOST:PORT]\n\nServe the models of every plugin until SIGINT or SIGTERM.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
+	fs.Usage = commandUsage(fs, stdout, serveUsage)
 	if code, ok := parseFlags(fs, args, stderr); !ok {
 		return code
 	}
@@ -88,11 +108,30 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv, err := server.Start(ctx, cfg, logger)
+	overrides := func(c *config.Config) {
+		if *address != "" {
+			c.Server.Address = *address
+		}
+	}
+	srv, err := server.Start(ctx, cfg, logger, server.Options{ConfigPath: *configPath, Build: buildinfo.Read(), Overrides: overrides})
 	if err != nil {
 		logger.Error("cannot start", "error", err)
 		return exitFailed
 	}
+	// SIGHUP reloads. The reload's outcome is logged by the server.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				_, _ = srv.Reload(ctx, server.TriggerSignal)
+			}
+		}
+	}()
 	if err := srv.Serve(ctx); err != nil {
 		logger.Error("server failed", "error", err)
 		return exitFailed
@@ -106,8 +145,7 @@ func printOpenAPI(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs := flag.NewFlagSet("openapi", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "configuration file (HCL); without it, built-in defaults apply")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: modelhost openapi [--config FILE]
+	fs.Usage = commandUsage(fs, stdout, `Usage: modelhost openapi [--config FILE]
 
 Start the plugins that "modelhost serve" would start, write the OpenAPI 3.1
 document of their models to standard output, stop the plugins and exit. The
@@ -117,8 +155,6 @@ out of the document. No address is listened on.
 
 Flags:
 `)
-		fs.PrintDefaults()
-	}
 	if code, ok := parseFlags(fs, args, stderr); !ok {
 		return code
 	}
@@ -153,20 +189,59 @@ Flags:
 }
 
 // parseFlags parses a subcommand's flags and refuses positional arguments.
-// When ok is false the command must exit with code: 0 after --help, 2
-// after a usage error (already reported on stderr).
+// When ok is false the command must exit with code: 0 after --help (the
+// usage printed by fs.Usage), 2 after a usage error (already reported on
+// stderr).
 func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (code int, ok bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK, false
-		}
-		return exitUsage, false
+	if code, ok := parseFlagsAndArgs(fs, args, stderr); !ok {
+		return code, false
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "modelhost %s: unexpected arguments %q\n", fs.Name(), fs.Args())
+		usageError(fs, stderr, fmt.Sprintf("unexpected arguments %q", fs.Args()))
 		return exitUsage, false
 	}
 	return 0, true
+}
+
+// parseFlagsAndArgs parses a subcommand's flags, leaving its positional
+// arguments in fs.Args(). fs.Usage, called only for --help or -h, must
+// print to standard output (see commandUsage). A bad flag is reported on
+// stderr with a pointer to --help, not with the whole usage. When ok is
+// false the command must exit with code, as for parseFlags.
+func parseFlagsAndArgs(fs *flag.FlagSet, args []string, stderr io.Writer) (code int, ok bool) {
+	usage, output := fs.Usage, fs.Output()
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard) // the error is reported below
+	err := fs.Parse(args)
+	fs.Usage = usage
+	fs.SetOutput(output)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.Usage()
+		return exitOK, false
+	case err != nil:
+		usageError(fs, stderr, err.Error())
+		return exitUsage, false
+	}
+	return 0, true
+}
+
+// usageError reports a bad command line of fs's command on stderr.
+func usageError(fs *flag.FlagSet, stderr io.Writer, msg string) {
+	fmt.Fprintf(stderr, "modelhost %s: %s\nRun \"modelhost %s --help\" for usage.\n", fs.Name(), msg, fs.Name())
+}
+
+// commandUsage returns a Usage function for fs that prints text followed
+// by the flags and their defaults to w, standard output: it is called for
+// --help only, and help that was asked for is not an error.
+func commandUsage(fs *flag.FlagSet, w io.Writer, text string) func() {
+	return func() {
+		fmt.Fprint(w, text)
+		output := fs.Output()
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(output)
+	}
 }
 
 // loadConfig loads the configuration file at path, or the defaults when
@@ -195,8 +270,8 @@ func newLogger(c config.Log, w io.Writer) hclog.Logger {
 // version returns the module version the binary was built from, or
 // "devel".
 func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+	if v := buildinfo.Read().Version; v != buildinfo.DevelVersion {
+		return v
 	}
 	return "devel"
 }
