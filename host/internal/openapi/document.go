@@ -48,12 +48,21 @@ type Options struct {
 	// (plugins.max_batch_size), the maxItems of each batch operation's
 	// inputs. Zero or less means api.DefaultMaxBatchSize, as for the API.
 	MaxBatchSize int
+	// IsDefault reports whether a model version is the default version of
+	// its name, the one that the unversioned paths reach
+	// (registry.Registry.IsDefault). Nil means the highest version of each
+	// name, the first that registry.List returns: the default when no
+	// version is pinned. Register sets it from the registry.
+	IsDefault func(*registry.Entry) bool
 }
 
 // Build returns the OpenAPI 3.1 document, as indented JSON, of the host
-// serving models (as registry.List returns them): the generic endpoints, and
-// one predict operation per model whose request and response bodies are the
-// model's own input and output schemas. It does not call the models.
+// serving models (every version of every model, as registry.List returns
+// them: by name, then version, highest first): the generic endpoints, the
+// operational ones, one predict and one batch operation per model name for
+// its default version, and one predict, batch and metadata operation per
+// model version, whose request and response bodies are that version's own
+// input and output schemas. It does not call the models.
 func Build(models []*registry.Entry, opts Options) ([]byte, error) {
 	doc, err := build(models, opts)
 	if err != nil {
@@ -80,14 +89,26 @@ const (
 	schemaModelMetadata = "ModelMetadata"
 	schemaBatchError    = "BatchItemError"
 	paramQualifiedName  = "QualifiedName"
+	paramVersion        = "Version"
 	headerRetryAfter    = "RetryAfter"
 	headerWWWAuth       = "WWWAuthenticate"
 	tagModels           = "models"
+	tagOps              = "operations"
 	jsonType            = "application/json"
 	// securityScheme is the name of the bearer token scheme, declared when
 	// authentication is on.
 	securityScheme = "bearerAuth"
+	// adminSecurityScheme is the name of the admin token scheme of
+	// POST /admin/reload, always declared.
+	adminSecurityScheme = "adminAuth"
 )
+
+// genericSchemaNames are the components/schemas entries that are not of
+// one model.
+var genericSchemaNames = []string{
+	schemaProblem, schemaFieldError, schemaModelList, schemaModelSummary, schemaModelMetadata, schemaBatchError,
+	schemaHealth, schemaReadiness, schemaModelState, schemaPluginFailure, schemaReloadReport, schemaReloadChange, schemaSkippedFile,
+}
 
 type document struct {
 	OpenAPI string   `json:"openapi"`
@@ -146,9 +167,11 @@ type operation struct {
 	Parameters  []any        `json:"parameters,omitempty"`
 	RequestBody *requestBody `json:"requestBody,omitempty"`
 	Responses   *object      `json:"responses"`
-	// Security is nil, inheriting the document's, when the API has no
-	// authentication.
-	Security []any `json:"security,omitempty"`
+	// Security is nil, inheriting the document's, for an operation under
+	// /api/ when the API has no authentication; an empty []any, stating
+	// that the operation needs none, or an admin token requirement
+	// otherwise.
+	Security any `json:"security,omitempty"`
 }
 
 type requestBody struct {
@@ -187,14 +210,10 @@ func build(models []*registry.Entry, opts Options) (*document, error) {
 	if opts.MaxBatchSize <= 0 {
 		opts.MaxBatchSize = api.DefaultMaxBatchSize
 	}
-	for _, n := range []string{schemaProblem, schemaFieldError, schemaModelList, schemaModelSummary, schemaModelMetadata, schemaBatchError} {
+	for _, n := range genericSchemaNames {
 		names.reserve(n)
 	}
-	ioNames := make([][2]string, len(models))
-	for i, e := range models {
-		q := e.Info.QualifiedName
-		ioNames[i] = [2]string{names.take(q + ".Input"), names.take(q + ".Output")}
-	}
+	defaults, others := splitDefaults(models, opts.IsDefault)
 
 	doc := &document{
 		OpenAPI: SpecVersion,
@@ -203,6 +222,9 @@ func build(models []*registry.Entry, opts Options) (*document, error) {
 			Summary: "Machine-learning models served over HTTP, each in its own plugin process.",
 			Description: "Every model has an operation of its own, `POST /api/models/{qualified_name}/predict`, " +
 				"whose request and response bodies are the model's input and output JSON Schemas. " +
+				"A model may be served in several versions side by side: that path reaches its default version, " +
+				"and `POST /api/models/{qualified_name}/versions/{version}/predict` the version named, " +
+				"each with an operation of its own too. " +
 				"The server validates each input against the model's input schema before calling the model. " +
 				"Every error is an RFC 9457 problem details document (`application/problem+json`); " +
 				"its `type` is a link to the problem's description. " +
@@ -224,55 +246,172 @@ func build(models []*registry.Entry, opts Options) (*document, error) {
 	}
 	c := doc.Components
 	addGenericSchemas(c.Schemas)
+	addOpsSchemas(c.Schemas)
 	exampleModel := "iris_model"
 	if len(models) > 0 {
 		exampleModel = models[0].Info.QualifiedName
 	}
-	addProblemResponses(c, exampleModel, opts)
+	var exampleVersions []string
+	for _, e := range models {
+		if e.Info.QualifiedName == exampleModel {
+			exampleVersions = append(exampleVersions, e.Info.Version)
+		}
+	}
+	if len(exampleVersions) == 0 {
+		exampleVersions = []string{"1.0.0"}
+	}
+	addProblemResponses(c, exampleModel, exampleVersions, opts)
 	c.Parameters.set(paramQualifiedName, qualifiedNameParameter(models))
+	c.Parameters.set(paramVersion, versionParameter(models))
 	c.Headers.set(headerRetryAfter, obj(
 		"description", "Seconds to wait before sending the request again.",
 		"schema", obj("type", "integer", "minimum", 0),
 	))
+	c.Headers.set(headerWWWAuth, obj(
+		"description", "The challenge of a 401 (RFC 6750): `"+problem.WWWAuthenticate+
+			"`, followed by `, error=\"invalid_token\"` when the request sent a token that the server does not accept.",
+		"schema", obj("type", "string"),
+		"example", problem.WWWAuthenticate,
+	))
+	c.SecuritySchemes = &object{}
 	if opts.AuthEnabled {
-		c.Headers.set(headerWWWAuth, obj(
-			"description", "The challenge of a 401 (RFC 6750): `"+problem.WWWAuthenticate+
-				"`, followed by `, error=\"invalid_token\"` when the request sent a token that the server does not accept.",
-			"schema", obj("type", "string"),
-			"example", problem.WWWAuthenticate,
-		))
-		c.SecuritySchemes = obj(securityScheme, obj(
+		c.SecuritySchemes.set(securityScheme, obj(
 			"type", "http",
 			"scheme", "bearer",
 			"description", "An API token of the server's auth block, sent as `Authorization: Bearer TOKEN`. "+
-				"Every endpoint under /api/ requires one; /openapi.json and /docs do not.",
+				"Every endpoint under /api/ requires one; /openapi.json, /docs, /healthz, /readyz and /metrics do not.",
 		))
 	}
+	c.SecuritySchemes.set(adminSecurityScheme, obj(
+		"type", "http",
+		"scheme", "bearer",
+		"description", "An admin token of the server's admin block, sent as `Authorization: Bearer TOKEN`: "+
+			"POST /admin/reload requires one, and answers 403 while the configuration has no admin block. "+
+			"API tokens are not admin tokens.",
+	))
 	addGenericPaths(doc.Paths, opts.AuthEnabled, opts.MaxBatchSize)
 
-	opIDs := map[string]bool{"list_models": true, "get_model_metadata": true, "predict": true, "predict_batch": true}
-	all := make([]*modelSchemas, len(models))
-	single := make([]string, len(models))
-	for i, e := range models {
-		ms, err := convertModelSchemas(e.Info.QualifiedName, ioNames[i][0], ioNames[i][1], e.InputSchema, e.OutputSchema, names)
-		if err != nil {
-			return nil, fmt.Errorf("model %s: %w", e.Info.QualifiedName, err)
+	// The components and operation ids of the default versions are taken
+	// first, in the order they had before several versions could be
+	// served, so that serving another version beside a model's default
+	// renames nothing.
+	schemas := make(map[*registry.Entry]*modelSchemas, len(models))
+	convert := func(list []*registry.Entry, prefix func(*registry.Entry) string) error {
+		io := make([][2]string, len(list))
+		for i, e := range list {
+			p := prefix(e)
+			io[i] = [2]string{names.take(p + ".Input"), names.take(p + ".Output")}
 		}
-		for _, s := range ms.schemas {
-			c.Schemas.set(s.name, s.schema)
+		for i, e := range list {
+			ms, err := convertModelSchemas(prefix(e), io[i][0], io[i][1], e.InputSchema, e.OutputSchema, names)
+			if err != nil {
+				return fmt.Errorf("model %s version %s: %w", e.Info.QualifiedName, e.Info.Version, err)
+			}
+			for _, s := range ms.schemas {
+				c.Schemas.set(s.name, s.schema)
+			}
+			schemas[e] = ms
 		}
+		return nil
+	}
+	if err := convert(defaults, func(e *registry.Entry) string { return e.Info.QualifiedName }); err != nil {
+		return nil, err
+	}
+	if err := convert(others, func(e *registry.Entry) string { return e.Info.QualifiedName + ".v" + e.Info.Version }); err != nil {
+		return nil, err
+	}
+
+	opIDs := map[string]bool{}
+	for _, id := range genericOperationIDs {
+		opIDs[id] = true
+	}
+	single := make(map[*registry.Entry]string, len(defaults))
+	batch := make(map[*registry.Entry]string, len(defaults))
+	for _, e := range defaults {
 		doc.Tags = append(doc.Tags, modelTag(e.Info))
-		all[i] = ms
-		single[i] = uniqueOperationID("predict_", e.Info.QualifiedName, opIDs)
+		single[e] = uniqueOperationID("predict_", e.Info.QualifiedName, opIDs)
 	}
 	// The batch ids are taken after every single one, so that adding them
-	// leaves the single ones as they were.
-	for i, e := range models {
-		batch := uniqueOperationID("predict_batch_", e.Info.QualifiedName, opIDs)
-		doc.Paths.set(predictPath(e.Info.QualifiedName), pathItem{Post: modelOperation(e, all[i], single[i], opts.AuthEnabled)})
-		doc.Paths.set(batchPath(e.Info.QualifiedName), pathItem{Post: modelBatchOperation(e, all[i], batch, opts)})
+	// leaves the single ones as they were; the versioned ones after both.
+	for _, e := range defaults {
+		batch[e] = uniqueOperationID("predict_batch_", e.Info.QualifiedName, opIDs)
 	}
+	type versionedIDs struct{ predict, batch, metadata string }
+	versioned := make(map[*registry.Entry]versionedIDs, len(models))
+	for _, e := range models {
+		suffix := e.Info.QualifiedName + "_v" + e.Info.Version
+		versioned[e] = versionedIDs{
+			predict:  uniqueOperationID("predict_", suffix, opIDs),
+			batch:    uniqueOperationID("predict_batch_", suffix, opIDs),
+			metadata: uniqueOperationID("get_model_metadata_", suffix, opIDs),
+		}
+	}
+
+	// Paths: each name's unversioned operations, then those of each of its
+	// versions, highest first.
+	for _, e := range models {
+		name := e.Info.QualifiedName
+		if _, ok := single[e]; ok {
+			doc.Paths.set(predictPath(name), pathItem{Post: modelOperation(e, schemas[e], single[e], false, opts.AuthEnabled)})
+			doc.Paths.set(batchPath(name), pathItem{Post: modelBatchOperation(e, schemas[e], batch[e], false, opts)})
+		}
+	}
+	for _, e := range models {
+		name, version := e.Info.QualifiedName, e.Info.Version
+		ids := versioned[e]
+		doc.Paths.set(versionPath(name, version)+"/metadata", pathItem{Get: modelMetadataOperation(e, ids.metadata, opts.AuthEnabled)})
+		doc.Paths.set(versionPath(name, version)+"/predict", pathItem{Post: modelOperation(e, schemas[e], ids.predict, true, opts.AuthEnabled)})
+		doc.Paths.set(versionPath(name, version)+"/predict/batch", pathItem{Post: modelBatchOperation(e, schemas[e], ids.batch, true, opts)})
+	}
+	doc.Tags = append(doc.Tags, tag{Name: tagOps, Description: "Probes, metrics and the reload of the configuration, outside the model API."})
+	addOpsPaths(doc.Paths, opts.AuthEnabled)
 	return doc, nil
+}
+
+// genericOperationIDs are the ids of the operations that are not of one
+// model; a model's ids never take them.
+var genericOperationIDs = []string{
+	"list_models", "get_model_metadata", "predict", "predict_batch",
+	"get_model_version_metadata", "predict_version", "predict_batch_version",
+	"get_health", "get_readiness", "get_metrics", "reload",
+}
+
+// splitDefaults returns the default version of each name and the other
+// versions, each in the order of models. isDefault nil means the first
+// version of each name in models.
+func splitDefaults(models []*registry.Entry, isDefault func(*registry.Entry) bool) (defaults, others []*registry.Entry) {
+	if isDefault == nil {
+		isDefault = func(e *registry.Entry) bool { return true }
+	}
+	seen := map[string]bool{}
+	for _, e := range models {
+		name := e.Info.QualifiedName
+		if !seen[name] && isDefault(e) {
+			seen[name] = true
+			defaults = append(defaults, e)
+		}
+	}
+	// A name without a default (the registry changed between List and
+	// IsDefault) takes its first version.
+	for _, e := range models {
+		if name := e.Info.QualifiedName; !seen[name] {
+			seen[name] = true
+			defaults = append(defaults, e)
+		}
+	}
+	slices.SortStableFunc(defaults, func(a, b *registry.Entry) int {
+		return strings.Compare(a.Info.QualifiedName, b.Info.QualifiedName)
+	})
+	isDef := make(map[*registry.Entry]bool, len(defaults))
+	for _, e := range defaults {
+		isDef[e] = true
+	}
+	for _, e := range models {
+		if !isDef[e] {
+			others = append(others, e)
+		}
+	}
+	return defaults, others
 }
 
 // authDescription is what the document's description says about
@@ -299,7 +438,7 @@ func security(auth bool) []any {
 // authentication is on, stated again so that each operation under /api/
 // says it on its own; nil, inheriting the document's empty one, when it is
 // off.
-func operationSecurity(auth bool) []any {
+func operationSecurity(auth bool) any {
 	if !auth {
 		return nil
 	}
@@ -312,6 +451,11 @@ func predictPath(qualifiedName string) string {
 
 func batchPath(qualifiedName string) string {
 	return predictPath(qualifiedName) + "/batch"
+}
+
+// versionPath is the prefix of the paths of one version of a model.
+func versionPath(qualifiedName, version string) string {
+	return "/api/models/" + qualifiedName + "/versions/" + version
 }
 
 // uniqueOperationID returns prefix ("predict_" or "predict_batch_") and
@@ -338,44 +482,74 @@ func modelTag(i sdk.Info) tag {
 	return tag{Name: i.QualifiedName, Description: i.DisplayName}
 }
 
-// modelOperation is the predict operation of one model.
-func modelOperation(e *registry.Entry, ms *modelSchemas, operationID string, auth bool) *operation {
+// modelOperation is the predict operation of one model version: at its
+// own path if versioned, else at the model's unversioned path, which
+// reaches the default version.
+func modelOperation(e *registry.Entry, ms *modelSchemas, operationID string, versioned, auth bool) *operation {
 	i := e.Info
 	description := strings.TrimSpace(i.Description)
 	if description != "" {
 		description += "\n\n"
 	}
-	description += "Model version " + i.Version + ". The input must satisfy the schema `" + ms.input +
+	description += versionSentence(i, versioned) + " The input must satisfy the schema `" + ms.input +
 		"`; the server checks it before calling the model and answers 422 with a JSON Pointer to each problem otherwise."
 	if e.PredictTimeout > 0 {
 		description += " The model must answer within " + e.PredictTimeout.String() + ", or the server answers 504."
 	}
 	input := mediaType{Schema: schemaRef(ms.input), Examples: examples(ms.inputExamples, "Example input")}
 	output := mediaType{Schema: schemaRef(ms.output), Examples: examples(ms.outputExamples, "Example output")}
+	summary := i.DisplayName
+	if versioned {
+		summary += " " + i.Version
+	}
 	return &operation{
 		Tags:        []string{i.QualifiedName},
-		Summary:     i.DisplayName,
+		Summary:     summary,
 		Description: description,
 		OperationID: operationID,
 		RequestBody: &requestBody{
-			Description: "One input of " + i.DisplayName + ".",
+			Description: "One input of " + summary + ".",
 			Required:    true,
 			Content:     obj(jsonType, input),
 		},
 		Responses: predictResponses(response{
 			Description: "The model's output.",
 			Content:     obj(jsonType, output),
-		}, auth),
+		}, auth, notFoundResponse(versioned)),
 		Security: operationSecurity(auth),
 	}
 }
 
-// modelBatchOperation is the batch predict operation of one model: its
+// versionSentence says which version of the model an operation reaches.
+func versionSentence(i sdk.Info, versioned bool) string {
+	if versioned {
+		return "Model version " + i.Version + ", whether or not it is the default version; " +
+			"the server answers 404 once it no longer serves this version."
+	}
+	return "Model version " + i.Version + ", the default version of " + i.QualifiedName +
+		" as this document was built: this path reaches the default version, which may change when the server's models do."
+}
+
+// notFoundResponse is the shared 404 response of the operations at
+// unversioned or versioned paths.
+func notFoundResponse(versioned bool) string {
+	if versioned {
+		return "ModelVersionNotFound"
+	}
+	return "ModelNotFound"
+}
+
+// modelBatchOperation is the batch predict operation of one model version,
+// at its own path if versioned, else at the model's unversioned one: its
 // inputs are the model's input schema, its outputs the model's output
 // schema or null. Its one request example is every input example at once.
-func modelBatchOperation(e *registry.Entry, ms *modelSchemas, operationID string, opts Options) *operation {
+func modelBatchOperation(e *registry.Entry, ms *modelSchemas, operationID string, versioned bool, opts Options) *operation {
 	i := e.Info
-	description := "Runs up to " + strconv.Itoa(opts.MaxBatchSize) + " predictions of " + i.DisplayName +
+	name := i.DisplayName
+	if versioned {
+		name += " " + i.Version
+	}
+	description := versionSentence(i, versioned) + " Runs up to " + strconv.Itoa(opts.MaxBatchSize) + " predictions of " + name +
 		" in one request. Each input must satisfy the schema `" + ms.input + "`; the server checks each on its own, " +
 		"sends the valid ones to the model in one call, and answers 200 with one entry of `outputs` per input " +
 		"(null for an input that failed) and one entry of `errors` per failed input. " +
@@ -394,19 +568,43 @@ func modelBatchOperation(e *registry.Entry, ms *modelSchemas, operationID string
 	}
 	return &operation{
 		Tags:        []string{i.QualifiedName},
-		Summary:     i.DisplayName + " (batch)",
+		Summary:     name + " (batch)",
 		Description: description,
 		OperationID: operationID,
 		RequestBody: &requestBody{
-			Description: "Inputs of " + i.DisplayName + ", at least one.",
+			Description: "Inputs of " + name + ", at least one.",
 			Required:    true,
 			Content:     obj(jsonType, body),
 		},
 		Responses: batchResponses(response{
 			Description: "One output or null per input, in order, and the problem of each input that failed.",
 			Content:     obj(jsonType, mediaType{Schema: batchResponseSchema(schemaRef(ms.output))}),
-		}, opts.AuthEnabled),
+		}, opts.AuthEnabled, notFoundResponse(versioned)),
 		Security: operationSecurity(opts.AuthEnabled),
+	}
+}
+
+// modelMetadataOperation is the metadata operation of one model version.
+// Its answer is a ModelMetadata whose name and version are this model's.
+func modelMetadataOperation(e *registry.Entry, operationID string, auth bool) *operation {
+	i := e.Info
+	schema := obj("allOf", []any{
+		schemaRef(schemaModelMetadata),
+		obj("properties", obj(
+			"qualified_name", obj("const", i.QualifiedName),
+			"version", obj("const", i.Version),
+		)),
+	})
+	return &operation{
+		Tags:        []string{i.QualifiedName},
+		Summary:     "Describe " + i.DisplayName + " " + i.Version,
+		Description: "The name, description, version and state of " + i.DisplayName + " " + i.Version + ", with its input and output JSON Schemas.",
+		OperationID: operationID,
+		Responses: responses(
+			response{Description: "The model version's metadata.", Content: obj(jsonType, mediaType{Schema: schema})},
+			auth, map[string]string{"404": "ModelVersionNotFound", "500": "InternalError"},
+		),
+		Security: operationSecurity(auth),
 	}
 }
 
@@ -451,8 +649,8 @@ func batchResponseSchema(output any) *object {
 
 // batchResponses are the responses of a batch predict operation: those of
 // a single prediction, with a 413 for a batch too large as well.
-func batchResponses(ok response, auth bool) *object {
-	r := predictResponses(ok, auth)
+func batchResponses(ok response, auth bool, notFound string) *object {
+	r := predictResponses(ok, auth, notFound)
 	r.set("413", responseRef("BatchTooLarge"))
 	return r
 }
@@ -471,11 +669,12 @@ func examples(values []any, summary string) *object {
 	return o
 }
 
-// predictResponses are the responses of a predict operation.
-func predictResponses(ok response, auth bool) *object {
+// predictResponses are the responses of a predict operation, whose 404 is
+// the shared response notFound.
+func predictResponses(ok response, auth bool, notFound string) *object {
 	return responses(ok, auth, map[string]string{
 		"400": "MalformedJSON",
-		"404": "ModelNotFound",
+		"404": notFound,
 		"408": "RequestTimeout",
 		"413": "BodyTooLarge",
 		"415": "UnsupportedMediaType",
@@ -500,6 +699,12 @@ func responses(ok response, auth bool, errs map[string]string) *object {
 	for status, name := range errs {
 		all[status] = responseRef(name)
 	}
+	return sortedResponses(all)
+}
+
+// sortedResponses returns the responses by status as a Responses Object,
+// sorted by status.
+func sortedResponses(all map[string]any) *object {
 	o := &object{}
 	for _, status := range slices.Sorted(maps.Keys(all)) { // three digits each: sorted as numbers
 		o.set(status, all[status])
@@ -511,10 +716,12 @@ func responseRef(name string) reference { return reference{Ref: "#/components/re
 
 func addGenericPaths(paths *object, auth bool, maxBatch int) {
 	nameParam := reference{Ref: "#/components/parameters/" + paramQualifiedName}
+	versionParam := reference{Ref: "#/components/parameters/" + paramVersion}
 	paths.set("/api/models", pathItem{Get: &operation{
-		Tags:        []string{tagModels},
-		Summary:     "List the models",
-		Description: "Every served model, sorted by qualified name. The list is empty, never null, when no model is served.",
+		Tags:    []string{tagModels},
+		Summary: "List the models",
+		Description: "Every served model version, sorted by qualified name, then by version, highest first; " +
+			"`default` marks the version that the unversioned paths reach. The list is empty, never null, when no model is served.",
 		OperationID: "list_models",
 		Responses: responses(
 			response{Description: "The served models.", Content: obj(jsonType, mediaType{Schema: schemaRef(schemaModelList)})},
@@ -522,69 +729,96 @@ func addGenericPaths(paths *object, auth bool, maxBatch int) {
 		),
 		Security: operationSecurity(auth),
 	}})
-	paths.set("/api/models/{qualified_name}/metadata", pathItem{Get: &operation{
-		Tags:        []string{tagModels},
-		Summary:     "Describe a model",
-		Description: "A model's name, description and version, with its input and output JSON Schemas (draft 2020-12).",
-		OperationID: "get_model_metadata",
-		Parameters:  []any{nameParam},
-		Responses: responses(
-			response{Description: "The model's metadata.", Content: obj(jsonType, mediaType{Schema: schemaRef(schemaModelMetadata)})},
-			auth, map[string]string{"404": "ModelNotFound", "500": "InternalError"},
-		),
-		Security: operationSecurity(auth),
-	}})
-	paths.set("/api/models/{qualified_name}/predict", pathItem{Post: &operation{
-		Tags:    []string{tagModels},
-		Summary: "Run a prediction with any model",
-		Description: "Runs one prediction with the model named in the path. The body must satisfy the model's " +
-			"`input_schema` (see `GET /api/models/{qualified_name}/metadata`); each model's own operation " +
+	metadata := func(id, summary, description string, params []any, notFound string) pathItem {
+		return pathItem{Get: &operation{
+			Tags:        []string{tagModels},
+			Summary:     summary,
+			Description: description,
+			OperationID: id,
+			Parameters:  params,
+			Responses: responses(
+				response{Description: "The model's metadata.", Content: obj(jsonType, mediaType{Schema: schemaRef(schemaModelMetadata)})},
+				auth, map[string]string{"404": notFound, "500": "InternalError"},
+			),
+			Security: operationSecurity(auth),
+		}}
+	}
+	anyInput := func() *object {
+		return obj("type", "object", "description", "An input of the model: see its input schema.")
+	}
+	anyOutput := func() *object {
+		return obj("type", "object", "description", "An output of the model: see its output schema.")
+	}
+	predict := func(id, summary, description string, params []any, notFound string) pathItem {
+		return pathItem{Post: &operation{
+			Tags:        []string{tagModels},
+			Summary:     summary,
+			Description: description,
+			OperationID: id,
+			Parameters:  params,
+			RequestBody: &requestBody{
+				Description: "One input: a JSON object that satisfies the model's input schema.",
+				Required:    true,
+				Content:     obj(jsonType, mediaType{Schema: anyInput()}),
+			},
+			Responses: predictResponses(response{
+				Description: "The model's output, which satisfies its output schema.",
+				Content:     obj(jsonType, mediaType{Schema: anyOutput()}),
+			}, auth, notFound),
+			Security: operationSecurity(auth),
+		}}
+	}
+	batch := func(id, summary, description string, params []any, notFound string) pathItem {
+		return pathItem{Post: &operation{
+			Tags:        []string{tagModels},
+			Summary:     summary,
+			Description: description,
+			OperationID: id,
+			Parameters:  params,
+			RequestBody: &requestBody{
+				Description: "The inputs, at least one: JSON objects that satisfy the model's input schema.",
+				Required:    true,
+				Content:     obj(jsonType, mediaType{Schema: batchRequestSchema(anyInput(), maxBatch)}),
+			},
+			Responses: batchResponses(response{
+				Description: "One output or null per input, in order, and the problem of each input that failed.",
+				Content:     obj(jsonType, mediaType{Schema: batchResponseSchema(anyOutput())}),
+			}, auth, notFound),
+			Security: operationSecurity(auth),
+		}}
+	}
+	const batchAnswer = "The answer is 200 with one entry of `outputs` per input (null for an input that failed) and one entry of " +
+		"`errors` per failed input, so check `errors`."
+
+	byName := []any{nameParam}
+	paths.set("/api/models/{qualified_name}/metadata", metadata("get_model_metadata", "Describe a model",
+		"The default version of the model named in the path: its name, description and version, "+
+			"with its input and output JSON Schemas (draft 2020-12).",
+		byName, "ModelNotFound"))
+	paths.set("/api/models/{qualified_name}/predict", predict("predict", "Run a prediction with any model",
+		"Runs one prediction with the default version of the model named in the path. The body must satisfy the model's "+
+			"`input_schema` (see `GET /api/models/{qualified_name}/metadata`); each model's own operation "+
 			"documents its input and output exactly.",
-		OperationID: "predict",
-		Parameters:  []any{nameParam},
-		RequestBody: &requestBody{
-			Description: "One input: a JSON object that satisfies the model's input schema.",
-			Required:    true,
-			Content: obj(jsonType, mediaType{Schema: obj(
-				"type", "object",
-				"description", "An input of the model: see its input schema.",
-			)}),
-		},
-		Responses: predictResponses(response{
-			Description: "The model's output, which satisfies its output schema.",
-			Content: obj(jsonType, mediaType{Schema: obj(
-				"type", "object",
-				"description", "An output of the model: see its output schema.",
-			)}),
-		}, auth),
-		Security: operationSecurity(auth),
-	}})
-	paths.set("/api/models/{qualified_name}/predict/batch", pathItem{Post: &operation{
-		Tags:    []string{tagModels},
-		Summary: "Run a batch of predictions with any model",
-		Description: "Runs many predictions with the model named in the path, sent to it in one call. Each input must " +
-			"satisfy the model's `input_schema`; each model's own batch operation documents its inputs and outputs exactly. " +
-			"The answer is 200 with one entry of `outputs` per input (null for an input that failed) and one entry of " +
-			"`errors` per failed input, so check `errors`.",
-		OperationID: "predict_batch",
-		Parameters:  []any{nameParam},
-		RequestBody: &requestBody{
-			Description: "The inputs, at least one: JSON objects that satisfy the model's input schema.",
-			Required:    true,
-			Content: obj(jsonType, mediaType{Schema: batchRequestSchema(obj(
-				"type", "object",
-				"description", "An input of the model: see its input schema.",
-			), maxBatch)}),
-		},
-		Responses: batchResponses(response{
-			Description: "One output or null per input, in order, and the problem of each input that failed.",
-			Content: obj(jsonType, mediaType{Schema: batchResponseSchema(obj(
-				"type", "object",
-				"description", "An output of the model: see its output schema.",
-			))}),
-		}, auth),
-		Security: operationSecurity(auth),
-	}})
+		byName, "ModelNotFound"))
+	paths.set("/api/models/{qualified_name}/predict/batch", batch("predict_batch", "Run a batch of predictions with any model",
+		"Runs many predictions with the default version of the model named in the path, sent to it in one call. Each input must "+
+			"satisfy the model's `input_schema`; each model's own batch operation documents its inputs and outputs exactly. "+batchAnswer,
+		byName, "ModelNotFound"))
+
+	byVersion := []any{nameParam, versionParam}
+	paths.set("/api/models/{qualified_name}/versions/{version}/metadata", metadata("get_model_version_metadata", "Describe a model version",
+		"One version of a model, named in the path, whether or not it is the default: its name, description and version, "+
+			"with its input and output JSON Schemas (draft 2020-12).",
+		byVersion, "ModelVersionNotFound"))
+	paths.set("/api/models/{qualified_name}/versions/{version}/predict", predict("predict_version", "Run a prediction with any model version",
+		"Runs one prediction with the version of the model named in the path. The body must satisfy that version's "+
+			"`input_schema` (see `GET /api/models/{qualified_name}/versions/{version}/metadata`); each version's own operation "+
+			"documents its input and output exactly.",
+		byVersion, "ModelVersionNotFound"))
+	paths.set("/api/models/{qualified_name}/versions/{version}/predict/batch", batch("predict_batch_version", "Run a batch of predictions with any model version",
+		"Runs many predictions with the version of the model named in the path, sent to it in one call. Each input must "+
+			"satisfy that version's `input_schema`. "+batchAnswer,
+		byVersion, "ModelVersionNotFound"))
 }
 
 // qualifiedNamePattern is the shape of a qualified name, as sdk.Info.Validate
@@ -602,7 +836,34 @@ func qualifiedNameParameter(models []*registry.Entry) *object {
 	if len(models) > 0 {
 		ex := &object{}
 		for _, e := range models {
-			ex.set(e.Info.QualifiedName, example{Summary: e.Info.DisplayName, Value: e.Info.QualifiedName})
+			if _, ok := ex.get(e.Info.QualifiedName); !ok { // one per name, of its highest version
+				ex.set(e.Info.QualifiedName, example{Summary: e.Info.DisplayName, Value: e.Info.QualifiedName})
+			}
+		}
+		p.set("examples", ex)
+	}
+	return p
+}
+
+// versionPattern is the shape of a model version, a Semantic Versioning
+// 2.0.0 version without a leading "v", as sdk.ValidVersion checks it.
+const versionPattern = `^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)` +
+	`(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?` +
+	`(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$`
+
+func versionParameter(models []*registry.Entry) *object {
+	p := obj(
+		"name", "version",
+		"in", "path",
+		"required", true,
+		"description", "The model's version, exactly as GET /api/models lists it (1.0.0 is not 1.0).",
+		"schema", obj("type", "string", "pattern", versionPattern),
+	)
+	if len(models) > 0 {
+		ex := &object{}
+		for _, e := range models {
+			key := e.Info.QualifiedName + "_" + e.Info.Version
+			ex.set(safeComponentName(key), example{Summary: e.Info.DisplayName + " " + e.Info.Version, Value: e.Info.Version})
 		}
 		p.set("examples", ex)
 	}
@@ -622,9 +883,12 @@ func addGenericSchemas(schemas *object) {
 			"last_error", obj("type", "string", "description", "Why the model's plugin last exited or failed to start; absent if it never did."),
 			"restarts", obj("type", "integer", "minimum", 0, "description", "How many times the model's plugin was relaunched."),
 			"pid", obj("type", "integer", "minimum", 1, "description", "The plugin's process ID while the model is ready."),
+			"default", obj("type", "boolean", "description", "Whether this is the default version of the model, the one that "+
+				"/api/models/{qualified_name}/predict reaches: the version pinned in the configuration, else the highest. "+
+				"A model served in one version is its own default."),
 		)
 	}
-	summaryRequired := []any{"qualified_name", "display_name", "description", "version", "status", "restarts"}
+	summaryRequired := []any{"qualified_name", "display_name", "description", "version", "status", "restarts", "default"}
 	anySchema := func(description string) *object {
 		return obj("type", []any{"object", "boolean"}, "description", description)
 	}
@@ -637,20 +901,20 @@ func addGenericSchemas(schemas *object) {
 		"description", "The served models.",
 		"properties", obj("models", obj(
 			"type", "array",
-			"description", "Every served model, sorted by qualified name.",
+			"description", "Every served model version, sorted by qualified name, then by version, highest first.",
 			"items", schemaRef(schemaModelSummary),
 		)),
 		"required", []any{"models"},
 	))
 	schemas.set(schemaModelSummary, obj(
 		"type", "object",
-		"description", "One served model.",
+		"description", "One served version of a model.",
 		"properties", summaryProps(),
 		"required", summaryRequired,
 	))
 	schemas.set(schemaModelMetadata, obj(
 		"type", "object",
-		"description", "A served model with its JSON Schemas.",
+		"description", "A served model version with its JSON Schemas.",
 		"properties", metadataProps,
 		"required", append(summaryRequired, "input_schema", "output_schema"),
 	))
@@ -668,6 +932,11 @@ func addGenericSchemas(schemas *object) {
 				"type", "array",
 				"description", "For invalid-input only: one entry per problem in the input, sorted by pointer.",
 				"items", schemaRef(schemaFieldError),
+			),
+			"diagnostics", obj(
+				"type", "array",
+				"description", "For invalid-config only: each problem of the configuration file, as `file:line,col: summary; detail`.",
+				"items", obj("type", "string"),
 			),
 		),
 		"required", []any{"type", "title", "status", "detail"},
@@ -720,12 +989,23 @@ const (
 	// length) and for a request that waited too long (with the wait).
 	detailQueueFull    = "the model is answering %d requests, as many as it may at once, and %d more are waiting; try again shortly"
 	detailQueueTimeout = "the model stayed busy for the %s that a request may wait for its turn; try again shortly"
+	// detailMissingAdminToken and detailInvalidAdminToken are the details
+	// of the 401s of POST /admin/reload, and detailAdminOff that of its
+	// 403 (package ops).
+	detailMissingAdminToken = "this endpoint requires an admin token: send it as Authorization: Bearer TOKEN"
+	detailInvalidAdminToken = "the admin token is not valid"
+	detailAdminOff          = "the admin API is off: add an admin block with tokens to the configuration to use it"
 )
+
+// exampleMissingVersion is the version that the examples of a 404 for a
+// version that is not served ask for.
+const exampleMissingVersion = "9.9.9"
 
 // addProblemResponses adds the error responses to components. Their
 // examples come from problem.FromError and the problem constructors, so that
 // they carry the type URIs, titles and details the server sends.
-func addProblemResponses(c *components, exampleModel string, opts Options) {
+// exampleModel is served at exampleVersions, highest first.
+func addProblemResponses(c *components, exampleModel string, exampleVersions []string, opts Options) {
 	instance := predictPath(exampleModel)
 	maxBody := opts.MaxBodyBytes
 	if maxBody <= 0 {
@@ -770,6 +1050,10 @@ func addProblemResponses(c *components, exampleModel string, opts Options) {
 		problemExample{"malformed-json", problem.MalformedJSON("invalid character '}' looking for beginning of object key string at line 1, column 21 (byte offset 20)")})
 	add("ModelNotFound", "No served model has this name.", "/api/models/no_such_model/predict",
 		problemExample{"model-not-found", problem.ModelNotFound("no_such_model")})
+	add("ModelVersionNotFound", "No served model has this name, or the model is not served at this version.",
+		versionPath(exampleModel, exampleMissingVersion)+"/predict",
+		problemExample{"model-not-found", problem.ModelNotFound("no_such_model")},
+		problemExample{"model-version-not-found", problem.ModelVersionNotFound(exampleModel, exampleMissingVersion, exampleVersions)})
 	add("BodyTooLarge", "The body is larger than the server's limit of "+strconv.FormatInt(maxBody, 10)+" bytes (server.max_body_bytes).", instance,
 		problemExample{"body-too-large", problem.BodyTooLarge(maxBody)})
 	add("BatchTooLarge", "The body is larger than the server's limit of "+strconv.FormatInt(maxBody, 10)+
@@ -811,6 +1095,17 @@ func addProblemResponses(c *components, exampleModel string, opts Options) {
 			problemExample{"missing-token", problem.Unauthorized(detailMissingToken)},
 			problemExample{"invalid-token", problem.Unauthorized(detailInvalidToken)})
 	}
+	add("AdminUnauthorized", "The request has no bearer token, or one that is not an admin token: "+
+		"send `Authorization: Bearer TOKEN` with a token of the server's admin block.", reloadPath,
+		problemExample{"missing-token", problem.Unauthorized(detailMissingAdminToken)},
+		problemExample{"invalid-token", problem.Unauthorized(detailInvalidAdminToken)})
+	add("AdminOff", "The configuration has no admin block with tokens: the admin endpoints are off.", reloadPath,
+		problemExample{"forbidden", problem.Forbidden(detailAdminOff)})
+	add("InvalidConfig", "The configuration file is invalid: nothing was changed, and the models keep running as before. "+
+		"`diagnostics` lists its problems.", reloadPath,
+		problemExample{"invalid-config", problem.InvalidConfig([]string{
+			`config.hcl:14,3-9: Unsupported argument; An argument named "colour" is not expected here.`,
+		})})
 }
 
 // buildVersion returns the version of the main module the binary was built

@@ -170,6 +170,17 @@ func get(t *testing.T, v any, keys ...string) any {
 	return v
 }
 
+// withGenericSchemas returns the names of the generic components/schemas
+// entries and models, sorted.
+func withGenericSchemas(models ...string) []string {
+	names := append([]string{
+		"BatchItemError", "ModelList", "ModelMetadata", "ModelSummary", "Problem", "ProblemFieldError",
+		"Health", "ModelState", "PluginFailure", "Readiness", "ReloadChange", "ReloadReport", "SkippedFile",
+	}, models...)
+	slices.Sort(names)
+	return names
+}
+
 func schemaNames(doc map[string]any) []string {
 	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
 	var names []string
@@ -214,14 +225,27 @@ func TestBuildDocument(t *testing.T) {
 	}
 	slices.Sort(paths)
 	want := []string{
+		"/admin/reload",
 		"/api/models",
 		"/api/models/geo/predict",
 		"/api/models/geo/predict/batch",
+		"/api/models/geo/versions/1.0.0/metadata",
+		"/api/models/geo/versions/1.0.0/predict",
+		"/api/models/geo/versions/1.0.0/predict/batch",
 		"/api/models/plot/predict",
 		"/api/models/plot/predict/batch",
+		"/api/models/plot/versions/2.1.0/metadata",
+		"/api/models/plot/versions/2.1.0/predict",
+		"/api/models/plot/versions/2.1.0/predict/batch",
 		"/api/models/{qualified_name}/metadata",
 		"/api/models/{qualified_name}/predict",
 		"/api/models/{qualified_name}/predict/batch",
+		"/api/models/{qualified_name}/versions/{version}/metadata",
+		"/api/models/{qualified_name}/versions/{version}/predict",
+		"/api/models/{qualified_name}/versions/{version}/predict/batch",
+		"/healthz",
+		"/metrics",
+		"/readyz",
 	}
 	if diff := cmp.Diff(want, paths); diff != "" {
 		t.Errorf("paths (-want +got):\n%s", diff)
@@ -247,7 +271,7 @@ func TestBuildDocument(t *testing.T) {
 	for _, tg := range doc["tags"].([]any) {
 		tags = append(tags, tg.(map[string]any)["name"].(string))
 	}
-	if diff := cmp.Diff([]string{"models", "geo", "plot"}, tags); diff != "" {
+	if diff := cmp.Diff([]string{"models", "geo", "plot", "operations"}, tags); diff != "" {
 		t.Errorf("tags (-want +got):\n%s", diff)
 	}
 	if got := get(t, doc, "components", "parameters", "QualifiedName", "examples", "geo", "value"); got != "geo" {
@@ -259,13 +283,12 @@ func TestModelSchemasMoveToComponents(t *testing.T) {
 	geo, plot := pointModels()
 	doc, _ := buildDoc(t, geo, plot, treeModel(), pairModel())
 
-	want := []string{
-		"BatchItemError", "ModelList", "ModelMetadata", "ModelSummary", "Problem", "ProblemFieldError",
+	want := withGenericSchemas(
 		"geo.Input", "geo.Output", "geo.Point",
 		"pair.Input", "pair.Output", "pair.Point", "pair.Point_2", "pair.Shared",
 		"plot.Input", "plot.Output", "plot.Point",
 		"tree-sum.v2.Input", "tree-sum.v2.Input_2", "tree-sum.v2.Output",
-	}
+	)
 	if diff := cmp.Diff(want, schemaNames(doc)); diff != "" {
 		t.Errorf("component names (-want +got):\n%s", diff)
 	}
@@ -380,11 +403,10 @@ func TestHandWrittenSchemas(t *testing.T) {
 	}
 	doc, d := buildDoc(t, m)
 	schemas := get(t, doc, "components", "schemas").(map[string]any)
-	want := []string{
-		"BatchItemError", "ModelList", "ModelMetadata", "ModelSummary", "Problem", "ProblemFieldError",
+	want := withGenericSchemas(
 		"hand.Input", "hand.Input_2", "hand.Legacy", "hand.Node", "hand.Node_2", "hand.Output",
 		"hand.Tagged", "hand.With_space",
-	}
+	)
 	if diff := cmp.Diff(want, schemaNames(doc)); diff != "" {
 		t.Errorf("component names (-want +got):\n%s", diff)
 	}
@@ -607,6 +629,24 @@ func TestOperationIDsAreUnique(t *testing.T) {
 		"/api/models/a-b/predict/batch":              "predict_batch_a_b",
 		"/api/models/a.b/predict/batch":              "predict_batch_a_b_2",
 		"/api/models/a_b/predict/batch":              "predict_batch_a_b_3",
+
+		"/api/models/{qualified_name}/versions/{version}/metadata":      "get_model_version_metadata",
+		"/api/models/{qualified_name}/versions/{version}/predict":       "predict_version",
+		"/api/models/{qualified_name}/versions/{version}/predict/batch": "predict_batch_version",
+		"/api/models/a-b/versions/1.0.0/metadata":                       "get_model_metadata_a_b_v1_0_0",
+		"/api/models/a-b/versions/1.0.0/predict":                        "predict_a_b_v1_0_0",
+		"/api/models/a-b/versions/1.0.0/predict/batch":                  "predict_batch_a_b_v1_0_0",
+		"/api/models/a.b/versions/1.0.0/metadata":                       "get_model_metadata_a_b_v1_0_0_2",
+		"/api/models/a.b/versions/1.0.0/predict":                        "predict_a_b_v1_0_0_2",
+		"/api/models/a.b/versions/1.0.0/predict/batch":                  "predict_batch_a_b_v1_0_0_2",
+		"/api/models/a_b/versions/1.0.0/metadata":                       "get_model_metadata_a_b_v1_0_0_3",
+		"/api/models/a_b/versions/1.0.0/predict":                        "predict_a_b_v1_0_0_3",
+		"/api/models/a_b/versions/1.0.0/predict/batch":                  "predict_batch_a_b_v1_0_0_3",
+
+		"/healthz":      "get_health",
+		"/readyz":       "get_readiness",
+		"/metrics":      "get_metrics",
+		"/admin/reload": "reload",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("operation ids (-want +got):\n%s", diff)
@@ -615,8 +655,8 @@ func TestOperationIDsAreUnique(t *testing.T) {
 
 func TestEmptyRegistry(t *testing.T) {
 	doc, _ := buildDoc(t)
-	if n := len(doc["paths"].(map[string]any)); n != 4 {
-		t.Errorf("%d paths, want the 4 generic ones", n)
+	if n := len(doc["paths"].(map[string]any)); n != 11 {
+		t.Errorf("%d paths, want the 7 generic and the 4 operational ones", n)
 	}
 	if _, ok := get(t, doc, "components", "parameters", "QualifiedName").(map[string]any)["examples"]; ok {
 		t.Errorf("qualified_name has examples without models")

@@ -38,13 +38,17 @@ const DocsCSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; scr
 // Register adds to e, whose HTTPErrorHandler answers the errors:
 //
 //	GET /openapi.json        the OpenAPI document of the models in reg, built
-//	                         again when the set of models changes
+//	                         again when the set of models or their default
+//	                         versions change
 //	GET /docs                Swagger UI showing that document
 //	GET /docs/assets/:file   the page's scripts, styles and icons
 //
 // The page loads nothing but same-origin files and has no inline script or
 // style: the page and its assets are sent with DocsCSP.
 func Register(e *echo.Echo, reg *registry.Registry, opts Options) {
+	if opts.IsDefault == nil {
+		opts.IsDefault = reg.IsDefault
+	}
 	docs := &documentCache{reg: reg, opts: opts}
 	e.GET(DocumentPath, func(c echo.Context) error {
 		d, err := docs.get()

@@ -51,32 +51,49 @@ func TestAuthOff(t *testing.T) {
 	if got, ok := doc["security"].([]any); !ok || len(got) != 0 {
 		t.Errorf("security = %v, want []", doc["security"])
 	}
-	if _, ok := get(t, doc, "components").(map[string]any)["securitySchemes"]; ok {
-		t.Errorf("components has securitySchemes without authentication")
+	// Only the admin token's scheme, which POST /admin/reload needs
+	// whatever the API's authentication.
+	schemes := get(t, doc, "components", "securitySchemes").(map[string]any)
+	if _, ok := schemes["bearerAuth"]; ok || len(schemes) != 1 {
+		t.Errorf("components/securitySchemes = %v without authentication, want adminAuth only", schemes)
 	}
 	for _, name := range []string{"Unauthorized"} {
 		if _, ok := get(t, doc, "components", "responses").(map[string]any)[name]; ok {
 			t.Errorf("components/responses has %s without authentication", name)
 		}
 	}
-	if _, ok := get(t, doc, "components", "headers").(map[string]any)["WWWAuthenticate"]; ok {
-		t.Errorf("components/headers has WWWAuthenticate without authentication")
-	}
 	if d, _ := get(t, doc, "info", "description").(string); !strings.Contains(d, "no authentication") {
 		t.Errorf("info.description does not say there is no authentication:\n%s", d)
 	}
 	predict := []string{"200", "400", "404", "408", "413", "415", "422", "429", "431", "500", "502", "503", "504"}
+	metadata := []string{"200", "404", "431", "500"}
 	want := map[string][]string{
 		"GET /api/models": {"200", "431", "500"},
-		"GET /api/models/{qualified_name}/metadata":       {"200", "404", "431", "500"},
-		"POST /api/models/{qualified_name}/predict":       predict,
-		"POST /api/models/geo/predict":                    predict,
-		"POST /api/models/{qualified_name}/predict/batch": predict,
-		"POST /api/models/geo/predict/batch":              predict,
+		"GET /api/models/{qualified_name}/metadata":                          metadata,
+		"POST /api/models/{qualified_name}/predict":                          predict,
+		"POST /api/models/geo/predict":                                       predict,
+		"POST /api/models/{qualified_name}/predict/batch":                    predict,
+		"POST /api/models/geo/predict/batch":                                 predict,
+		"GET /api/models/{qualified_name}/versions/{version}/metadata":       metadata,
+		"POST /api/models/{qualified_name}/versions/{version}/predict":       predict,
+		"POST /api/models/{qualified_name}/versions/{version}/predict/batch": predict,
+		"GET /api/models/geo/versions/1.0.0/metadata":                        metadata,
+		"POST /api/models/geo/versions/1.0.0/predict":                        predict,
+		"POST /api/models/geo/versions/1.0.0/predict/batch":                  predict,
+		"GET /healthz":       {"200", "431", "500"},
+		"GET /readyz":        {"200", "431", "500", "503"},
+		"GET /metrics":       {"200", "431", "500", "503"},
+		"POST /admin/reload": {"200", "401", "403", "422", "431", "500"},
 	}
 	got := map[string][]string{}
 	for name, op := range operations(t, doc) {
 		got[name] = statuses(op)
+		if name == "POST /admin/reload" {
+			if diff := cmp.Diff([]any{map[string]any{"adminAuth": []any{}}}, op["security"]); diff != "" {
+				t.Errorf("%s security (-want +got):\n%s", name, diff)
+			}
+			continue
+		}
 		if _, ok := op["security"]; ok {
 			t.Errorf("%s has security without authentication: %v", name, op["security"])
 		}
@@ -102,12 +119,30 @@ func TestAuthOn(t *testing.T) {
 		t.Errorf("info.description does not describe the bearer token:\n%s", d)
 	}
 	ops := operations(t, doc)
-	if len(ops) != 8 {
-		t.Errorf("%d operations, want 8", len(ops))
+	if len(ops) != 21 {
+		t.Errorf("%d operations, want 21: 7 generic, 2 per model, 3 per model version, 4 operational", len(ops))
 	}
 	for name, op := range ops {
-		if !strings.Contains(name, " "+api.ProtectedPrefix) {
-			t.Errorf("%s is not under %s, yet requires the token", name, api.ProtectedPrefix)
+		switch {
+		case name == "POST /admin/reload":
+			// The admin token, not the API's.
+			if diff := cmp.Diff([]any{map[string]any{"adminAuth": []any{}}}, op["security"]); diff != "" {
+				t.Errorf("%s security (-want +got):\n%s", name, diff)
+			}
+			if got := get(t, op, "responses", "401", "$ref"); got != "#/components/responses/AdminUnauthorized" {
+				t.Errorf("%s 401 = %v", name, got)
+			}
+			continue
+		case !strings.Contains(name, " "+api.ProtectedPrefix):
+			// Probes and metrics: no token, whatever the document's
+			// security says.
+			if sec, ok := op["security"].([]any); !ok || len(sec) != 0 {
+				t.Errorf("%s security = %v, want [] (outside %s, no token)", name, op["security"], api.ProtectedPrefix)
+			}
+			if s := statuses(op); slices.Contains(s, "401") {
+				t.Errorf("%s responses %v, want no 401", name, s)
+			}
+			continue
 		}
 		if diff := cmp.Diff(bearer, op["security"]); diff != "" {
 			t.Errorf("%s security (-want +got):\n%s", name, diff)
