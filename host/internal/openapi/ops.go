@@ -123,7 +123,7 @@ func addOpsSchemas(schemas *object) {
 			"unchanged", obj("type", "integer", "minimum", 0, "description", "How many plugins were left running as they were."),
 			"failed", obj("type", "array", "description", "Plugins that should run but do not: their launch failed, or their model could not be registered.",
 				"items", schemaRef(schemaPluginFailure)),
-			"skipped", obj("type", []any{"array", "null"}, "description", "Files of the plugin directory that are not plugins; null or empty when there are none.",
+			"skipped", obj("type", "array", "description", "Files of the plugin directory that are not plugins.",
 				"items", schemaRef(schemaSkippedFile)),
 		),
 		"required", []any{"started", "replaced", "stopped", "unchanged", "failed", "skipped"},
