@@ -95,7 +95,11 @@ func TestOpenAPI(t *testing.T) {
 				tested[id]++
 			}
 		}
-		want := map[string]int{"predict_iris_model": 3, "predict_sentiment": 3, "predict_batch_iris_model": 1, "predict_batch_sentiment": 1}
+		want := map[string]int{
+			"predict_iris_model": 3, "predict_sentiment": 3, "predict_batch_iris_model": 1, "predict_batch_sentiment": 1,
+			// The same examples on each version's own path.
+			"predict_iris_model_v1_0_0": 3, "predict_sentiment_v1_0_0": 3, "predict_batch_iris_model_v1_0_0": 1, "predict_batch_sentiment_v1_0_0": 1,
+		}
 		if diff := cmp.Diff(want, tested); diff != "" {
 			t.Errorf("examples sent per operation (-want +got):\n%s", diff)
 		}

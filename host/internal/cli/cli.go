@@ -175,6 +175,7 @@ Flags:
 		MaxHeaderBytes: cfg.Server.MaxHeaderBytes,
 		AuthEnabled:    cfg.Auth.Enabled(),
 		MaxBatchSize:   cfg.Plugins.MaxBatchSize,
+		IsDefault:      reg.IsDefault,
 	})
 	stopPlugins()
 	if err != nil {

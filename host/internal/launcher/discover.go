@@ -43,8 +43,8 @@ type Spec struct {
 // Skipped is a file in the plugin directory that is not launched, with the
 // reason.
 type Skipped struct {
-	Path   string
-	Reason string
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
 }
 
 // Discover returns the specs of the explicitly configured models followed by

@@ -104,10 +104,10 @@ func addOpsSchemas(schemas *object) {
 		"type", "object",
 		"description", "A file of the plugin directory that is not served as a plugin.",
 		"properties", obj(
-			"Path", str("The file."),
-			"Reason", str("Why it is not served, such as `not executable (chmod +x it to serve it)`."),
+			"path", str("The file."),
+			"reason", str("Why it is not served, such as `not executable (chmod +x it to serve it)`."),
 		),
-		"required", []any{"Path", "Reason"},
+		"required", []any{"path", "reason"},
 	))
 	changes := func(description string) *object {
 		return obj("type", "array", "description", description, "items", schemaRef(schemaReloadChange))
