@@ -239,6 +239,43 @@ func (h *Host) Signal(t testing.TB, sig os.Signal, timeout time.Duration) error 
 	}
 }
 
+// Send sends sig to the host and returns at once, without waiting for
+// anything: for signals such as SIGHUP that the host handles and lives on.
+func (h *Host) Send(t testing.TB, sig os.Signal) {
+	t.Helper()
+	if !h.Running() {
+		t.Fatalf("cannot send %v: the host has exited (%v)", sig, h.err)
+	}
+	if err := h.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("send %v to the host: %v", sig, err)
+	}
+}
+
+// DoWith sends a request with the extra header fields and reads the whole
+// response, as Do does.
+func (h *Host) DoWith(t testing.TB, method, path string, header http.Header, body []byte) *Response {
+	t.Helper()
+	req, err := http.NewRequest(method, h.URL+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, vs := range header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read body: %v", method, path, err)
+	}
+	return &Response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
 // Get sends a GET request to path.
 func (h *Host) Get(t testing.TB, path string) *Response {
 	t.Helper()
