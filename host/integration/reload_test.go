@@ -806,3 +806,33 @@ func TestReplaceDrainsSlowRequest(t *testing.T) {
 		})
 	}
 }
+
+// TestSIGHUPDuringStartup sends SIGHUP while the host is still launching
+// its plugins (one of them hangs until start_timeout): the host must not
+// die of it, and reloads once it is up.
+func TestSIGHUPDuringStartup(t *testing.T) {
+	dir := t.TempDir()
+	plugins := filepath.Join(dir, "plugins")
+	if err := os.Mkdir(plugins, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	hosttest.Copy(t, testmodelAt(t, "1.0.0"), filepath.Join(plugins, "testmodel"), 0o755)
+	hosttest.Copy(t, builder.Build(t, "./host/integration/testdata/hang"), filepath.Join(plugins, "hang"), 0o755)
+	cfg := strings.Replace(watchConfig(plugins, ""), `start_timeout  = "30s"`, `start_timeout  = "3s"`, 1)
+	if err := os.WriteFile(filepath.Join(dir, "config.hcl"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	host := hosttest.Launch(t, builder.Build(t, "./host/cmd/modelhost"), dir)
+	waitFor(t, 30*time.Second, "the host to log that it is starting", func() bool { return findLog(host, message("starting")) != nil })
+	host.Send(t, syscall.SIGHUP)
+	host.WaitReady(t)
+	waitLog(t, host, "a reload asked for by the signal", func(l map[string]any) bool {
+		return strings.HasPrefix(fmt.Sprint(l["@message"]), "reloaded") && l["trigger"] == "signal"
+	})
+	if !host.Running() {
+		t.Fatal("the host died of a SIGHUP sent during start-up")
+	}
+	if v, res := predictVersion(t, host, "/api/models/testmodel/predict"); res.Status != http.StatusOK || v != "1.0.0" {
+		t.Errorf("predict after the reload: %d %q", res.Status, v)
+	}
+}

@@ -100,34 +100,36 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return exitUsage
 	}
-	if *address != "" {
-		cfg.Server.Address = *address
-	}
-	logger := newLogger(cfg.Log, stderr)
-	logger.Info("starting", "version", version(), "config", *configPath, "plugin_directory", cfg.Plugins.Directory)
-
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// Command-line flags win over the file, at start and at every reload.
 	overrides := func(c *config.Config) {
 		if *address != "" {
 			c.Server.Address = *address
 		}
 	}
+	overrides(cfg)
+	logger := newLogger(cfg.Log, stderr)
+	logger.Info("starting", "version", version(), "config", *configPath, "plugin_directory", cfg.Plugins.Directory)
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// SIGHUP reloads. Catch it before the plugins start: its default
+	// action would end the host, and one sent during start-up is kept
+	// for when the host is up.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	srv, err := server.Start(ctx, cfg, logger, server.Options{ConfigPath: *configPath, Build: buildinfo.Read(), Overrides: overrides})
 	if err != nil {
 		logger.Error("cannot start", "error", err)
 		return exitFailed
 	}
-	// SIGHUP reloads. The reload's outcome is logged by the server.
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	go func() {
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-hup:
+				// The outcome is logged by the server.
 				_, _ = srv.Reload(ctx, server.TriggerSignal)
 			}
 		}

@@ -149,6 +149,15 @@ func Start(t testing.TB, host, config string) *Host {
 // StartIn starts host with dir/config.hcl, like Start.
 func StartIn(t testing.TB, host, dir string) *Host {
 	t.Helper()
+	h := Launch(t, host, dir)
+	h.WaitReady(t)
+	return h
+}
+
+// Launch starts host with dir/config.hcl as StartIn does, but returns at
+// once, before the host is ready; call WaitReady before using URL.
+func Launch(t testing.TB, host, dir string) *Host {
+	t.Helper()
 	h := &Host{Dir: dir, logs: &logBuffer{ready: make(chan string, 1)}, done: make(chan struct{})}
 	h.cmd = exec.Command(host, "serve", "--config", filepath.Join(dir, "config.hcl"), "--address", "127.0.0.1:0")
 	h.cmd.Dir = dir
@@ -174,6 +183,12 @@ func StartIn(t testing.TB, host, dir string) *Host {
 			t.Logf("host log:\n%s", h.Logs())
 		}
 	})
+	return h
+}
+
+// WaitReady waits until the host has logged "host ready" and sets URL.
+func (h *Host) WaitReady(t testing.TB) {
+	t.Helper()
 	select {
 	case addr := <-h.logs.ready:
 		h.URL = addr
@@ -182,7 +197,6 @@ func StartIn(t testing.TB, host, dir string) *Host {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("host not ready after 60s; log:\n%s", h.Logs())
 	}
-	return h
 }
 
 // Logs returns everything the host has written so far.
