@@ -35,16 +35,27 @@ func RequestID(ctx context.Context) string {
 	return id
 }
 
-// loggerKey is the echo.Context key of the request's logger.
-const loggerKey = "modelhost.logger"
+// loggerKey is the echo.Context key of the request's logger, made on
+// first use; requestIDCtxKey holds the request's ID.
+const (
+	loggerKey       = "modelhost.logger"
+	requestIDCtxKey = "modelhost.request_id"
+)
 
 // logger returns the request's logger, which names the request ID, or the
-// server's own logger outside a request.
+// server's own logger outside a request. It is made when first asked for:
+// most requests log nothing but their access line.
 func (s *server) logger(c echo.Context) hclog.Logger {
 	if l, ok := c.Get(loggerKey).(hclog.Logger); ok {
 		return l
 	}
-	return s.log
+	id, ok := c.Get(requestIDCtxKey).(string)
+	if !ok {
+		return s.log
+	}
+	l := s.log.With("request_id", id)
+	c.Set(loggerKey, l)
+	return l
 }
 
 // observe is the outermost middleware. It gives the request an ID (the
@@ -66,8 +77,7 @@ func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Response().Header().Set(HeaderRequestID, id)
 		c.SetRequest(req.WithContext(context.WithValue(req.Context(), requestIDKey{}, id)))
-		log := s.log.With("request_id", id)
-		c.Set(loggerKey, log)
+		c.Set(requestIDCtxKey, id)
 
 		if err := next(c); err != nil {
 			c.Error(err) // handleError, with this request's logger
@@ -79,16 +89,16 @@ func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 			model, version = e.Info.QualifiedName, e.Info.Version
 		}
 		s.obs.ObserveRequest(route, req.Method, model, version, res.Status, d)
-		if s.accessLog || log.IsDebug() {
-			args := []any{"method", req.Method, "path", req.URL.Path, "status", res.Status,
+		if s.accessLog || s.log.IsDebug() {
+			args := []any{"request_id", id, "method", req.Method, "path", req.URL.Path, "status", res.Status,
 				"duration", d, "bytes", res.Size, "remote", req.RemoteAddr}
 			if model != "" {
 				args = append(args, "model", model, "version", version)
 			}
 			if s.accessLog {
-				log.Info("request", args...)
+				s.log.Info("request", args...)
 			} else {
-				log.Debug("request", args...)
+				s.log.Debug("request", args...)
 			}
 		}
 		return nil
