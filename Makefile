@@ -16,7 +16,7 @@ help: ## Show this help.
 
 .PHONY: build
 build: ## Build the host (bin/modelhost) and the bundled plugins (bin/plugins/).
-	$(GO) build -o $(BIN)/modelhost ./host/cmd/modelhost
+	$(GO) build -buildvcs=auto -o $(BIN)/modelhost ./host/cmd/modelhost
 	@mkdir -p $(BIN)/plugins
 	@for p in $(PLUGINS); do echo "$(GO) build -o $(BIN)/plugins/$$p ./plugins/$$p"; $(GO) build -o $(BIN)/plugins/$$p ./plugins/$$p || exit 1; done
 	@for e in $(EXAMPLES); do echo "(cd examples/$$e && $(GO) build -o ../../$(BIN)/plugins/$$e .)"; (cd examples/$$e && $(GO) build -o ../../$(BIN)/plugins/$$e .) || exit 1; done
