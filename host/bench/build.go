@@ -30,11 +30,15 @@ func repoRoot() (string, error) {
 }
 
 // goBuild builds the package pkg (relative to root, such as
-// "./plugins/iris") into the file out.
-func goBuild(ctx context.Context, root, pkg, out string) error {
+// "./plugins/iris") into the file out. env, if any, is added to the go
+// command's environment.
+func goBuild(ctx context.Context, root, pkg, out string, env ...string) error {
 	begin := time.Now()
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
 	cmd.Dir = root
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build -o %s %s: %w\n%s", out, pkg, err, b)
 	}
@@ -79,3 +83,10 @@ func hostConfig(models []modelBlock) string {
 	b.WriteString("log {\n  level  = \"info\"\n  format = \"json\"\n}\n")
 	return b.String()
 }
+
+// pluginBuildEnv is the environment the Makefile builds the bundled plugins
+// with: CGO_ENABLED=0 links them statically. A plugin resolves no host
+// names and needs no C library; without cgo it does not map libc and the
+// dynamic loader (about 1.7 MiB less VmRSS per plugin) and does not run the
+// loader at each start.
+var pluginBuildEnv = []string{"CGO_ENABLED=0"}

@@ -128,10 +128,12 @@ func (b *bench) build(ctx context.Context) error {
 	} else if err := goBuild(ctx, b.root, "./host/cmd/modelhost", b.hostBin); err != nil {
 		return err
 	}
-	if err := goBuild(ctx, b.root, "./plugins/iris", b.irisBin); err != nil {
+	// Plugins are built as `make build` builds the bundled ones: static,
+	// without cgo (see pluginBuildEnv).
+	if err := goBuild(ctx, b.root, "./plugins/iris", b.irisBin, pluginBuildEnv...); err != nil {
 		return err
 	}
-	return goBuild(ctx, b.root, "./host/bench/benchplugin", b.pluginBin)
+	return goBuild(ctx, b.root, "./host/bench/benchplugin", b.pluginBin, pluginBuildEnv...)
 }
 
 // startHost starts the host binary bin with the configuration cfg in a
