@@ -24,6 +24,9 @@ const maxFieldErrors = 100
 // schema. A document that fails it gives a *problem.ValidationError with
 // one field error per problem, sorted by pointer.
 func validateInput(schema *jsonschema.Schema, doc any, p *message.Printer) error {
+	if fastValid(schema, doc) {
+		return nil
+	}
 	err := schema.Validate(doc)
 	if err == nil {
 		return nil
