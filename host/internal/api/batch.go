@@ -42,7 +42,10 @@ type itemError struct {
 // its own, and the valid ones go to the model in one call, which takes one
 // concurrency slot and is bounded by the predict timeout as a whole.
 func (s *server) predictBatch(c echo.Context) error {
-	entry, body, doc, err := s.readRequest(c)
+	// The raw text of each input, as the client sent it, found by the
+	// parser in the same pass when it can.
+	var rawInputs []json.RawMessage
+	entry, body, doc, err := s.readRequest(c, &rawInputs)
 	if err != nil {
 		return err
 	}
@@ -56,12 +59,15 @@ func (s *server) predictBatch(c echo.Context) error {
 	if len(items) > s.maxBatch {
 		return problem.BatchTooLarge(len(items), s.maxBatch)
 	}
-	// The raw text of each input, as the client sent it.
-	var raw struct {
-		Inputs []json.RawMessage `json:"inputs"`
-	}
-	if err := json.Unmarshal(body, &raw); err != nil || len(raw.Inputs) != len(items) {
-		return fmt.Errorf("model %s: split batch of %d inputs: got %d (%v)", name, len(items), len(raw.Inputs), err)
+	if len(rawInputs) != len(items) {
+		// The parser's slow path: split the body again.
+		var raw struct {
+			Inputs []json.RawMessage `json:"inputs"`
+		}
+		if err := json.Unmarshal(body, &raw); err != nil || len(raw.Inputs) != len(items) {
+			return fmt.Errorf("model %s: split batch of %d inputs: got %d (%v)", name, len(items), len(raw.Inputs), err)
+		}
+		rawInputs = raw.Inputs
 	}
 
 	log := s.logger(c)
@@ -79,7 +85,7 @@ func (s *server) predictBatch(c echo.Context) error {
 	if len(valid) > 0 {
 		inputs := make([]json.RawMessage, len(valid))
 		for j, i := range valid {
-			inputs[j] = raw.Inputs[i]
+			inputs[j] = rawInputs[i]
 		}
 		outs, errs, err := s.callBatch(req.Context(), entry, inputs)
 		if err != nil {

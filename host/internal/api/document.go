@@ -43,6 +43,13 @@ var byteOrderMark = []byte{0xEF, 0xBB, 0xBF}
 // with an exponent beyond ±maxExponent give a 422 problem that points at
 // each of them.
 func parseJSON(body []byte) (any, error) {
+	return parseDocument(body, nil)
+}
+
+// parseDocument is parseJSON; if inputs is not nil, it also sets *inputs to
+// the raw text of the elements of the document's member "inputs" when it
+// can do so in the same pass (see fastParse), and to nil otherwise.
+func parseDocument(body []byte, inputs *[]json.RawMessage) (any, error) {
 	if len(bytes.Trim(body, jsonSpace)) == 0 {
 		return nil, problem.MalformedJSON("the request body is empty; send one JSON object")
 	}
@@ -53,6 +60,18 @@ func parseJSON(body []byte) (any, error) {
 		return nil, problem.MalformedJSON(fmt.Sprintf("the request body is not valid UTF-8: byte 0x%02x %s; JSON text must be encoded in UTF-8",
 			body[off], position(body, int64(off))))
 	}
+	if doc, ok := fastParse(body, inputs); ok {
+		return doc, nil
+	}
+	if inputs != nil {
+		*inputs = nil
+	}
+	return slowParse(body)
+}
+
+// slowParse is parseJSON after its checks of the whole body, token by
+// token: it finds and describes every problem.
+func slowParse(body []byte) (any, error) {
 	p := &docParser{dec: json.NewDecoder(bytes.NewReader(body)), body: body}
 	p.dec.UseNumber()
 	doc, err := p.value("", 0)

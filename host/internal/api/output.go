@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -22,7 +23,7 @@ func checkOutput(schema *jsonschema.Schema, model string, out []byte) error {
 		}
 		return nil
 	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(out))
+	doc, err := parseOutput(out)
 	if err != nil {
 		return notJSON(model, out)
 	}
@@ -56,4 +57,17 @@ func (e *OutputError) Unwrap() error { return plugin.ErrProtocol }
 // PublicDetail is what the client is told.
 func (e *OutputError) PublicDetail() string {
 	return "the model answered an output that does not match its own output schema; the error has been logged"
+}
+
+// parseOutput parses a model's output as jsonschema.UnmarshalJSON does. An
+// output that parseJSON's one-pass parser accepts (valid UTF-8, I-JSON) is
+// read by it, to the same document, for less; any other output by
+// jsonschema.UnmarshalJSON, which is more lenient.
+func parseOutput(out []byte) (any, error) {
+	if utf8.Valid(out) {
+		if doc, ok := fastParse(out, nil); ok {
+			return doc, nil
+		}
+	}
+	return jsonschema.UnmarshalJSON(bytes.NewReader(out))
 }

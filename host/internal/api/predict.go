@@ -24,7 +24,7 @@ import (
 // predict answers POST /api/models/:name/predict. The order of the checks
 // is part of the API: see the package comment.
 func (s *server) predict(c echo.Context) error {
-	entry, body, doc, err := s.readRequest(c)
+	entry, body, doc, err := s.readRequest(c, nil)
 	if err != nil {
 		return err
 	}
@@ -51,11 +51,12 @@ func (s *server) predict(c echo.Context) error {
 // in the order the package comment gives: the model exists, the body is
 // JSON of an acceptable size, and it parses. It returns the model, leased
 // (the caller must Release it), the body as sent and the parsed document.
+// If inputs is not nil, it is set as parseDocument sets it.
 //
 // The model is looked up twice: first only to answer 404 before reading a
 // body, then, once the body is in, to take the lease. A reload may have
 // swapped the model in between; the request then goes to the new one.
-func (s *server) readRequest(c echo.Context) (*registry.Entry, []byte, any, error) {
+func (s *server) readRequest(c echo.Context, inputs *[]json.RawMessage) (*registry.Entry, []byte, any, error) {
 	name, version := c.Param("name"), c.Param("version")
 	if _, err := s.lookup(name, version); err != nil {
 		return nil, nil, nil, err
@@ -68,7 +69,7 @@ func (s *server) readRequest(c echo.Context) (*registry.Entry, []byte, any, erro
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	doc, err := parseJSON(body)
+	doc, err := parseDocument(body, inputs)
 	if err != nil {
 		return nil, nil, nil, err
 	}
