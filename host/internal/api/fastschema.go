@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"math/big"
 	"reflect"
+	"runtime"
 	"strconv"
 	"sync"
 	"unicode/utf8"
+	"weak"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -71,14 +73,20 @@ const (
 	fastObject
 )
 
-// fastSchemas caches the fastSchema of every root schema met.
-var fastSchemas sync.Map // *jsonschema.Schema → *fastSchema
+// fastSchemas caches the fastSchema of every root schema met, until the
+// schema is collected (a reload replaces a model's schemas).
+var fastSchemas sync.Map // weak.Pointer[jsonschema.Schema] → *fastSchema
 
 // fastValid reports whether doc certainly satisfies schema; see above.
 func fastValid(schema *jsonschema.Schema, doc any) bool {
-	f, ok := fastSchemas.Load(schema)
+	key := weak.Make(schema)
+	f, ok := fastSchemas.Load(key)
 	if !ok {
-		f, _ = fastSchemas.LoadOrStore(schema, compileFast(schema, map[*jsonschema.Schema]*fastSchema{}))
+		var loaded bool
+		f, loaded = fastSchemas.LoadOrStore(key, compileFast(schema, map[*jsonschema.Schema]*fastSchema{}))
+		if !loaded {
+			runtime.AddCleanup(schema, func(key weak.Pointer[jsonschema.Schema]) { fastSchemas.Delete(key) }, key)
+		}
 	}
 	return f.(*fastSchema).valid(doc, 0)
 }

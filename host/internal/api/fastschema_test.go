@@ -7,9 +7,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+	"weak"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -241,4 +244,39 @@ func TestFastValidFuzzCorpus(t *testing.T) {
 	if seen == 0 {
 		t.Error("no corpus entry parsed")
 	}
+}
+
+// TestFastSchemasForgetsCollectedSchemas checks that the cache does not
+// keep the schemas of reloaded models.
+func TestFastSchemasForgetsCollectedSchemas(t *testing.T) {
+	var keys []weak.Pointer[jsonschema.Schema]
+	func() {
+		for range 10 {
+			s := compileTest(t, `{"type":"object","properties":{"a":{"type":"number","minimum":0}}}`)
+			if !fastValid(s, map[string]any{"a": json.Number("1")}) {
+				t.Fatal("not decided")
+			}
+			keys = append(keys, weak.Make(s))
+		}
+	}()
+	held := func() int {
+		n := 0
+		for _, k := range keys {
+			if _, ok := fastSchemas.Load(k); ok {
+				n++
+			}
+		}
+		return n
+	}
+	if held() != len(keys) {
+		t.Fatalf("the cache holds %d of the %d schemas in use", held(), len(keys))
+	}
+	for range 100 {
+		runtime.GC()
+		if held() == 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Errorf("the cache still holds %d of %d schemas compiled, used and dropped", held(), len(keys))
 }
