@@ -56,8 +56,9 @@ type fastSchema struct {
 
 // fastBound is one of minimum, maximum, exclusiveMinimum, exclusiveMaximum.
 type fastBound struct {
-	rat *big.Rat
-	f   float64 // rat rounded to the nearest float64
+	rat   *big.Rat
+	f     float64 // rat rounded to the nearest float64
+	exact bool    // whether f is rat
 	// ok reports whether a number n compared with rat (-1, 0, +1)
 	// satisfies the bound.
 	ok func(cmp int) bool
@@ -218,8 +219,8 @@ func compileFast(s *jsonschema.Schema, memo map[*jsonschema.Schema]*fastSchema) 
 		{s.ExclusiveMaximum, func(c int) bool { return c < 0 }},
 	} {
 		if b.rat != nil {
-			bf, _ := b.rat.Float64()
-			f.bounds = append(f.bounds, fastBound{rat: b.rat, f: bf, ok: b.ok})
+			bf, exact := b.rat.Float64()
+			f.bounds = append(f.bounds, fastBound{rat: b.rat, f: bf, exact: exact, ok: b.ok})
 		}
 	}
 	f.supported = true
@@ -319,20 +320,49 @@ func (f *fastSchema) number(n json.Number) bool {
 
 // compareNumber compares the JSON number n, x once rounded to a float64,
 // with the bound b. Rounding to the nearest float64 never reverses an
-// order: if x < b.f then n < b.rat, and if x > b.f then n > b.rat. Only
-// when they round to the same float64 does it compare exactly.
+// order: if x < b.f then n < b.rat, and if x > b.f then n > b.rat. When
+// they round to the same float64, they are equal if neither was rounded;
+// otherwise it compares exactly.
 func compareNumber(n string, x float64, b *fastBound) int {
 	switch {
 	case x < b.f:
 		return -1
 	case x > b.f:
 		return 1
+	case b.exact && isSmallInteger(n):
+		return 0
 	}
 	r, ok := new(big.Rat).SetString(n)
 	if !ok {
 		return 0 // not reached for JSON numbers; 0 fails exclusive bounds only, and the library decides
 	}
 	return r.Cmp(b.rat)
+}
+
+// isSmallInteger reports whether the JSON number n is an integer of at
+// most 15 digits written without an exponent, its fraction if any all
+// zeros ("-12", "1.0"): a number that a float64 holds exactly.
+func isSmallInteger(n string) bool {
+	if len(n) > 0 && n[0] == '-' {
+		n = n[1:]
+	}
+	digits := 0
+	for i := 0; i < len(n); i++ {
+		switch c := n[i]; {
+		case c == '.':
+			for _, f := range []byte(n[i+1:]) {
+				if f != '0' {
+					return false
+				}
+			}
+			return digits > 0 && digits <= 15
+		case '0' <= c && c <= '9':
+			digits++
+		default:
+			return false
+		}
+	}
+	return digits > 0 && digits <= 15
 }
 
 // isIntegerLiteral reports whether the JSON number n is written without a

@@ -280,3 +280,14 @@ func TestFastSchemasForgetsCollectedSchemas(t *testing.T) {
 	}
 	t.Errorf("the cache still holds %d of %d schemas compiled, used and dropped", held(), len(keys))
 }
+
+func TestIsSmallInteger(t *testing.T) {
+	for n, want := range map[string]bool{
+		"0": true, "-0": true, "1": true, "-12": true, "1.0": true, "1.000": true, "0.0": true, "123456789012345": true,
+		"1234567890123456": false, "1.5": false, "1.01": false, "1e0": false, "1E2": false, "": false, "-": false, "1.": true,
+	} {
+		if got := isSmallInteger(n); got != want {
+			t.Errorf("isSmallInteger(%q) = %v, want %v", n, got, want)
+		}
+	}
+}
