@@ -101,6 +101,15 @@ func (p *fastParser) literal(lit string) bool {
 
 // number reads a number of the JSON grammar that checkNumber accepts.
 func (p *fastParser) number() (any, bool) {
+	n, ok := p.numberText()
+	if !ok {
+		return nil, false
+	}
+	return json.Number(n), true
+}
+
+// numberText is number, as text.
+func (p *fastParser) numberText() (string, bool) {
 	b, start := p.body, p.pos
 	i := start
 	if b[i] == '-' {
@@ -117,13 +126,13 @@ func (p *fastParser) number() (any, bool) {
 	case i < len(b) && b[i] == '0':
 		i++
 	case digits() == 0:
-		return nil, false
+		return "", false
 	}
 	plain := true // no exponent
 	if i < len(b) && b[i] == '.' {
 		i++
 		if digits() == 0 {
-			return nil, false
+			return "", false
 		}
 	}
 	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
@@ -133,7 +142,7 @@ func (p *fastParser) number() (any, bool) {
 			i++
 		}
 		if digits() == 0 {
-			return nil, false
+			return "", false
 		}
 	}
 	n := p.text[start:i]
@@ -141,11 +150,11 @@ func (p *fastParser) number() (any, bool) {
 	// the range of a float64, and are not too close to zero unless 0.
 	if !plain || len(n) > 15 {
 		if checkNumber(n) != "" {
-			return nil, false
+			return "", false
 		}
 	}
 	p.pos = i
-	return json.Number(n), true
+	return n, true
 }
 
 // string reads a string; it refuses control characters and lone

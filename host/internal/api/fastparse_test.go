@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/modelhost/modelhost/plugins/iris/irismodel"
 )
 
 // fastParseBodies are documents at the edges of what fastParse handles.
@@ -116,5 +118,89 @@ func FuzzFastParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		compareFastSlow(t, body)
+	})
+}
+
+// compareCheck fails t if fastCheck does not answer what fastParse and
+// fastValid answer together, or accepts what the library refuses.
+func compareCheck(t *testing.T, schema *jsonschema.Schema, body []byte) {
+	t.Helper()
+	want := false
+	if utf8.Valid(body) {
+		if doc, ok := fastParse(body, nil); ok {
+			want = fastValid(schema, doc)
+		}
+	}
+	if got := fastCheck(schema, body); got != want {
+		t.Errorf("fastCheck(%.200q) = %v; fastParse and fastValid answer %v", body, got, want)
+	}
+	if want {
+		if err := checkOutput(schema, "m", body); err != nil {
+			t.Errorf("fastCheck accepts %.200q, checkOutput refuses it: %v", body, err)
+		}
+	}
+}
+
+// fastCheckSchemas are the schemas TestFastCheck and FuzzFastCheck read
+// documents with.
+var fastCheckSchemas = []string{
+	`{"type":"object","properties":{"species":{"type":"string","enum":["setosa","versicolor","virginica"]},
+		"probabilities":{"type":"object","additionalProperties":{"type":"number","minimum":0,"maximum":1}}},"required":["species","probabilities"],"additionalProperties":false}`,
+	`{"type":"object","properties":{"a":{"type":"array","prefixItems":[{"type":"integer"}],"items":{"type":"string","maxLength":2},"minItems":1,"maxItems":3},
+		"b":{"$ref":"#/$defs/b"},"c":true,"d":false,"e":{"type":["null","boolean"]}},"required":["a"],"minProperties":1,"maxProperties":20,"$defs":{"b":{"type":"number","exclusiveMinimum":0}}}`,
+	`{"type":"array","items":{"type":"object","required":["k"]}}`,
+	`{"$defs":{"p":{"type":"object","properties":{"x":{"type":"number","minimum":0}},"additionalProperties":false},"r":{"$ref":"#/$defs/p","title":"R"},
+		"q":{"type":"integer"}},"type":"object","properties":{"p":{"$ref":"#/$defs/r","description":"p"},"q":{"$ref":"#/$defs/q","minimum":1}},"$comment":"c"}`,
+	`{"$defs":{"a":{"$ref":"#/$defs/b"},"b":{"$ref":"#/$defs/a"}},"properties":{"x":{"$ref":"#/$defs/a"}}}`,
+	`{}`,
+	`{"anyOf":[{"type":"string"}]}`,
+}
+
+func TestFastCheck(t *testing.T) {
+	docs := append([]string{
+		`{"species":"setosa","probabilities":{"setosa":0.9975,"versicolor":0.0025,"virginica":0}}`,
+		`{"species":"setosa","probabilities":{"setosa":1.5}}`, `{"species":"x","probabilities":{}}`, `{"species":"setosa"}`,
+		`{"species":"setosa","probabilities":{},"species":"setosa"}`, `{"species":"setosa","probabilities":{},"x":1}`,
+		`{"a":[1,"ab","c"],"b":2,"c":{"x":[]},"e":null}`, `{"a":[1.5]}`, `{"a":[1,"abc"]}`, `{"a":[]}`, `{"a":[1,"a","b","c"]}`,
+		`{"a":[1],"b":0}`, `{"a":[1],"d":1}`, `{"a":[1],"e":true}`, `{"a":[1],"e":1}`, `[{"k":1},{"k":2,"k":3}]`, `[{"k":1},{}]`,
+		`{"a":[1],` + strings.Repeat(`"k":1,`, 0) + `"z":{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11,"l":12,"m":13,"n":14,"o":15,"p":16,"q":17,"a":18}}`,
+		`[{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11,"l":12,"m":13,"n":14,"o":15,"p":16,"q":17}]`,
+		`[{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11,"l":12,"m":13,"n":14,"o":15,"p":16,"q":17,"r":18}]`,
+		`{"p":{"x":1}}`, `{"p":{"x":-1}}`, `{"p":{"y":1}}`, `{"p":1,"x":2}`, `{"x":{"x":1}}`, `{"q":1}`, `{"q":0}`, `{"q":1.5}`, `{"p":{"x":1},"q":2}`,
+	}, fastParseBodies...)
+	for _, src := range fastCheckSchemas {
+		schema := compileTest(t, src)
+		for _, doc := range docs {
+			compareCheck(t, schema, []byte(doc))
+		}
+	}
+	out := []byte(`{"species":"setosa","probabilities":{"setosa":0.9975,"versicolor":0.0025,"virginica":0}}`)
+	if !fastCheck(compileTest(t, fastCheckSchemas[0]), out) {
+		t.Errorf("fastCheck did not decide the iris output %s", out)
+	}
+	iris := compileTest(t, string(irismodel.New().OutputSchema()))
+	if !fastCheck(iris, out) {
+		t.Errorf("fastCheck did not decide the iris output %s with the iris model's schema", out)
+	}
+	if n := testing.AllocsPerRun(10, func() { fastCheck(iris, out) }); n > 1 {
+		t.Errorf("fastCheck of the iris output: %v allocations, want at most 1 (the copy of the output): does it build the document?", n)
+	}
+	if !fastCheck(compileTest(t, fastCheckSchemas[3]), []byte(`{"p":{"x":1}}`)) {
+		t.Error("fastCheck did not decide a value whose schema is a reference")
+	}
+}
+
+// FuzzFastCheck compares fastCheck with fastParse and fastValid.
+func FuzzFastCheck(f *testing.F) {
+	for _, body := range fastParseBodies {
+		f.Add(uint8(0), []byte(body))
+	}
+	f.Add(uint8(1), []byte(`{"a":[1,"ab"],"b":2}`))
+	schemas := make([]*jsonschema.Schema, len(fastCheckSchemas))
+	for i, src := range fastCheckSchemas {
+		schemas[i] = compileTest(f, src)
+	}
+	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
+		compareCheck(t, schemas[int(which)%len(schemas)], body)
 	})
 }

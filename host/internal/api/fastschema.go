@@ -80,6 +80,11 @@ var fastSchemas sync.Map // weak.Pointer[jsonschema.Schema] → *fastSchema
 
 // fastValid reports whether doc certainly satisfies schema; see above.
 func fastValid(schema *jsonschema.Schema, doc any) bool {
+	return fastSchemaOf(schema).valid(doc, 0)
+}
+
+// fastSchemaOf returns the fastSchema of schema, compiled once.
+func fastSchemaOf(schema *jsonschema.Schema) *fastSchema {
 	key := weak.Make(schema)
 	f, ok := fastSchemas.Load(key)
 	if !ok {
@@ -89,7 +94,7 @@ func fastValid(schema *jsonschema.Schema, doc any) bool {
 			runtime.AddCleanup(schema, func(key weak.Pointer[jsonschema.Schema]) { fastSchemas.Delete(key) }, key)
 		}
 	}
-	return f.(*fastSchema).valid(doc, 0)
+	return f.(*fastSchema)
 }
 
 // fastHandled are the fields of jsonschema.Schema that compileFast reads;

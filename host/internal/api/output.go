@@ -15,12 +15,16 @@ import (
 // the model has a compiled output schema, that it satisfies it. A bad
 // output is the plugin's fault: the error matches plugin.ErrProtocol (502)
 // and says, for the log, what is wrong. The output is parsed once: parsing
-// for the schema also proves it is JSON.
+// for the schema also proves it is JSON. A valid output is usually checked
+// as it is read (fastCheck), without building a document.
 func checkOutput(schema *jsonschema.Schema, model string, out []byte) error {
 	if schema == nil {
 		if !json.Valid(out) {
 			return notJSON(model, out)
 		}
+		return nil
+	}
+	if fastCheck(schema, out) {
 		return nil
 	}
 	doc, err := parseOutput(out)
