@@ -68,7 +68,9 @@ func serve(model sdk.MLModel, args []string, stdout, stderr io.Writer) int {
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
 			return grpc.NewServer(append(opts, grpcServerOptions()...)...)
 		},
-		Logger: hl,
+		// nil unless the host set up PrepareTLS; nil means go-plugin's AutoMTLS.
+		TLSProvider: launchTLSProvider(stderr),
+		Logger:      hl,
 	})
 	return 0
 }
