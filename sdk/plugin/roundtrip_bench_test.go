@@ -111,6 +111,11 @@ func startBenchPlugin(b *testing.B) *RemoteModel {
 	}
 	cmd := exec.Command(exe)
 	cmd.Env = []string{benchServeEnv + "=1", LogLevelEnv + "=warn"}
+	// BENCH_PLUGIN_GOGC, if set, is the plugin's GOGC, to compare the
+	// plugin's GC settings with one test binary.
+	if v, ok := os.LookupEnv("BENCH_PLUGIN_GOGC"); ok {
+		cmd.Env = append(cmd.Env, "GOGC="+v)
+	}
 	client := goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig:  HandshakeConfig(),
 		Plugins:          PluginSet(),
