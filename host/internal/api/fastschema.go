@@ -75,7 +75,10 @@ const (
 )
 
 // fastSchemas caches the fastSchema of every root schema met, until the
-// schema is collected (a reload replaces a model's schemas).
+// schema is collected (a reload replaces a model's schemas). It is package
+// state of the kind encoding/json keeps for its type encoders: a memo of a
+// pure function of an immutable value, which no caller configures and
+// whose sharing between servers cannot change an answer.
 var fastSchemas sync.Map // weak.Pointer[jsonschema.Schema] → *fastSchema
 
 // fastValid reports whether doc certainly satisfies schema; see above.
