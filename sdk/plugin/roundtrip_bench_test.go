@@ -116,6 +116,9 @@ func startBenchPlugin(b *testing.B) *RemoteModel {
 	if v, ok := os.LookupEnv("BENCH_PLUGIN_GOGC"); ok {
 		cmd.Env = append(cmd.Env, "GOGC="+v)
 	}
+	if v, ok := os.LookupEnv("BENCH_PLUGIN_GOMAXPROCS"); ok {
+		cmd.Env = append(cmd.Env, "GOMAXPROCS="+v)
+	}
 	client := goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig:  HandshakeConfig(),
 		Plugins:          PluginSet(),
