@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"time"
 )
@@ -49,7 +50,13 @@ const maxTLSFileBytes = 64 << 10
 // answers as AutoMTLS does, with a P-521 certificate of its own in its
 // handshake line; go-plugin then trusts that certificate instead, so such
 // plugins keep working.
+//
+// Where a child process cannot inherit a pipe (Windows), PrepareTLS returns
+// a nil config and changes nothing: the host then uses AutoMTLS.
 func PrepareTLS(cmd *exec.Cmd) (config *tls.Config, done func(), err error) {
+	if runtime.GOOS == "windows" {
+		return nil, func() {}, nil
+	}
 	hostCert, hostPEM, _, err := newLaunchCert()
 	if err != nil {
 		return nil, nil, err

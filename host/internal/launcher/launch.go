@@ -194,7 +194,8 @@ func Launch(ctx context.Context, spec Spec, opts Options) (*Plugin, error) {
 		secure = &goplugin.SecureConfig{Checksum: spec.SHA256, Hash: sha256.New()}
 	}
 	// Mutual TLS as go-plugin's AutoMTLS, with P-256 keys instead of
-	// P-521 ones: see plugin.PrepareTLS.
+	// P-521 ones: see plugin.PrepareTLS. A nil config (where the plugin
+	// cannot inherit the key's pipe) means AutoMTLS.
 	tlsConfig, tlsDone, err := plugin.PrepareTLS(cmd)
 	if err != nil {
 		if launchDir != "" {
@@ -209,6 +210,7 @@ func Launch(ctx context.Context, spec Spec, opts Options) (*Plugin, error) {
 		Cmd:              cmd,
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		TLSConfig:        tlsConfig,
+		AutoMTLS:         tlsConfig == nil,
 		SkipHostEnv:      true,
 		Managed:          true,
 		StartTimeout:     opts.StartTimeout,
