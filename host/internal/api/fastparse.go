@@ -70,7 +70,7 @@ func (p *fastParser) value(depth int) (any, bool) {
 		if depth >= maxDepth {
 			return nil, false
 		}
-		return p.array(depth)
+		return p.array(depth, nil)
 	case '"':
 		s, ok := p.string()
 		if !ok {
@@ -264,20 +264,36 @@ func fastHex4(b []byte, i int) (rune, bool) {
 	return r, true
 }
 
-func (p *fastParser) array(depth int) (any, bool) {
+// array reads an array at depth. If raw is not nil, it also sets *raw to
+// the text of each element, slices of the body (the inputs of a batch).
+func (p *fastParser) array(depth int, raw *[]json.RawMessage) (any, bool) {
 	p.pos++ // '['
 	arr := []any{}
+	var texts []json.RawMessage
+	if raw != nil {
+		texts = (*raw)[:0]
+	}
+	done := func() (any, bool) {
+		if raw != nil {
+			*raw = texts
+		}
+		return arr, true
+	}
 	p.skipSpace()
 	if p.pos < len(p.body) && p.body[p.pos] == ']' {
 		p.pos++
-		return arr, true
+		return done()
 	}
 	for {
+		start := p.pos
 		v, ok := p.value(depth + 1)
 		if !ok {
 			return nil, false
 		}
 		arr = append(arr, v)
+		if raw != nil {
+			texts = append(texts, p.body[start:p.pos:p.pos])
+		}
 		p.skipSpace()
 		if p.pos >= len(p.body) {
 			return nil, false
@@ -288,7 +304,7 @@ func (p *fastParser) array(depth int) (any, bool) {
 			p.skipSpace()
 		case ']':
 			p.pos++
-			return arr, true
+			return done()
 		default:
 			return nil, false
 		}
@@ -322,7 +338,7 @@ func (p *fastParser) object(depth int) (any, bool) {
 		p.skipSpace()
 		var v any
 		if depth == 0 && key == "inputs" && p.inputs != nil && p.pos < len(p.body) && p.body[p.pos] == '[' {
-			v, ok = p.batchInputs()
+			v, ok = p.array(1, p.inputs)
 		} else {
 			v, ok = p.value(depth + 1)
 		}
@@ -341,44 +357,6 @@ func (p *fastParser) object(depth int) (any, bool) {
 		case '}':
 			p.pos++
 			return obj, true
-		default:
-			return nil, false
-		}
-	}
-}
-
-// batchInputs is array at depth 1 that also records the raw text of each
-// element in *p.inputs.
-func (p *fastParser) batchInputs() (any, bool) {
-	p.pos++ // '['
-	arr := []any{}
-	raw := (*p.inputs)[:0]
-	p.skipSpace()
-	if p.pos < len(p.body) && p.body[p.pos] == ']' {
-		p.pos++
-		*p.inputs = raw
-		return arr, true
-	}
-	for {
-		start := p.pos
-		v, ok := p.value(2)
-		if !ok {
-			return nil, false
-		}
-		arr = append(arr, v)
-		raw = append(raw, p.body[start:p.pos:p.pos])
-		p.skipSpace()
-		if p.pos >= len(p.body) {
-			return nil, false
-		}
-		switch p.body[p.pos] {
-		case ',':
-			p.pos++
-			p.skipSpace()
-		case ']':
-			p.pos++
-			*p.inputs = raw
-			return arr, true
 		default:
 			return nil, false
 		}
