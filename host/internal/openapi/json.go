@@ -3,9 +3,9 @@ package openapi
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
+
+	"github.com/modelhost/modelhost/host/internal/orderedjson"
 )
 
 // The document is built from JSON values that keep the order of object
@@ -117,59 +117,11 @@ func encodeIndented(v any) ([]byte, error) {
 
 // parseJSON decodes exactly one JSON document into an ordered value.
 func parseJSON(data []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	v, err := decodeValue(dec)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errors.New("unexpected data after the JSON document")
-	}
-	return v, nil
+	return orderedjson.Decode(data, func() *object { return &object{} })
 }
 
-func decodeValue(dec *json.Decoder) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '{':
-			o := &object{}
-			for dec.More() {
-				k, err := dec.Token()
-				if err != nil {
-					return nil, err
-				}
-				v, err := decodeValue(dec)
-				if err != nil {
-					return nil, err
-				}
-				// A repeated key keeps its last value, as encoding/json does.
-				o.set(k.(string), v)
-			}
-			_, err := dec.Token() // '}'
-			return o, err
-		case '[':
-			a := []any{}
-			for dec.More() {
-				v, err := decodeValue(dec)
-				if err != nil {
-					return nil, err
-				}
-				a = append(a, v)
-			}
-			_, err := dec.Token() // ']'
-			return a, err
-		}
-		return nil, fmt.Errorf("unexpected %v", t)
-	default: // string, json.Number, bool, nil
-		return t, nil
-	}
-}
+// Set implements orderedjson.Object.
+func (o *object) Set(key string, value any) { o.set(key, value) }
 
 // deepCopy returns a copy of v that shares nothing mutable with it.
 func deepCopy(v any) any {

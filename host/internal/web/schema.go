@@ -3,14 +3,14 @@ package web
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/modelhost/modelhost/host/internal/orderedjson"
 )
 
 // maxFieldDepth bounds how deeply nested fields are listed; deeper ones are
@@ -724,56 +724,8 @@ func (o *object) MarshalJSON() ([]byte, error) {
 // decodeOrdered decodes one JSON document: objects become *object,
 // numbers json.Number.
 func decodeOrdered(data []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	v, err := decodeValue(dec)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errors.New("unexpected data after the document")
-	}
-	return v, nil
+	return orderedjson.Decode(data, func() *object { return &object{m: map[string]any{}} })
 }
 
-func decodeValue(dec *json.Decoder) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	switch tok {
-	case json.Delim('{'):
-		o := &object{m: map[string]any{}}
-		for dec.More() {
-			kt, err := dec.Token()
-			if err != nil {
-				return nil, err
-			}
-			k, _ := kt.(string)
-			v, err := decodeValue(dec)
-			if err != nil {
-				return nil, err
-			}
-			o.set(k, v)
-		}
-		if _, err := dec.Token(); err != nil {
-			return nil, err
-		}
-		return o, nil
-	case json.Delim('['):
-		list := []any{}
-		for dec.More() {
-			v, err := decodeValue(dec)
-			if err != nil {
-				return nil, err
-			}
-			list = append(list, v)
-		}
-		if _, err := dec.Token(); err != nil {
-			return nil, err
-		}
-		return list, nil
-	default:
-		return tok, nil
-	}
-}
+// Set implements orderedjson.Object.
+func (o *object) Set(k string, v any) { o.set(k, v) }
