@@ -36,7 +36,8 @@
 // Register serves the document at /openapi.json, built again whenever the
 // registry's set of models or their default versions change, and Swagger
 // UI at /docs. Swagger UI is vendored from the npm package swagger-ui-dist
-// (swaggerui/README.md) and embedded; the page loads only same-origin
+// (swaggerui/README.md) and embedded, and streamed from the binary rather
+// than copied into the heap; the page loads only same-origin
 // files, has no inline script or style, and is sent with the strict policy
 // DocsCSP.
 //

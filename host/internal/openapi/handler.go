@@ -1,13 +1,17 @@
 package openapi
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/labstack/echo/v4"
@@ -55,12 +59,11 @@ func Register(e *echo.Echo, reg *registry.Registry, opts Options) {
 		if err != nil {
 			return err
 		}
-		return serve(c, jsonType, d.body, d.etag)
+		return serve(c, jsonType, d.etag, int64(len(d.body)), bytes.NewReader(d.body))
 	})
 	e.GET(DocsPath, func(c echo.Context) error {
-		a := assets["index.html"]
 		c.Response().Header().Set("Content-Security-Policy", DocsCSP)
-		return serve(c, a.contentType, a.body, a.etag)
+		return assets["index.html"].serve(c)
 	})
 	e.GET(DocsPath+"/", func(c echo.Context) error {
 		return c.Redirect(http.StatusMovedPermanently, DocsPath)
@@ -71,7 +74,7 @@ func Register(e *echo.Echo, reg *registry.Registry, opts Options) {
 			return problem.NotFound()
 		}
 		c.Response().Header().Set("Content-Security-Policy", DocsCSP)
-		return serve(c, a.contentType, a.body, a.etag)
+		return a.serve(c)
 	})
 }
 
@@ -110,10 +113,11 @@ func sameSlice(a, b []*registry.Entry) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
-// serve answers 200 with body, or 304 if the client's If-None-Match has
-// its entity tag. Clients revalidate every time (no-cache): the document
-// changes with the models, and the assets with the host's version.
-func serve(c echo.Context, contentType string, body []byte, tag string) error {
+// serve answers 200 with the size bytes of content, or 304 if the
+// client's If-None-Match has its entity tag. Clients revalidate every time
+// (no-cache): the document changes with the models, and the assets with the
+// host's version.
+func serve(c echo.Context, contentType, tag string, size int64, content io.Reader) error {
 	h := c.Response().Header()
 	h.Set("ETag", tag)
 	h.Set("Cache-Control", "no-cache")
@@ -121,8 +125,21 @@ func serve(c echo.Context, contentType string, body []byte, tag string) error {
 	if matchesETag(c.Request().Header.Get("If-None-Match"), tag) {
 		return c.NoContent(http.StatusNotModified)
 	}
-	return c.Blob(http.StatusOK, contentType, body)
+	h.Set(echo.HeaderContentType, contentType)
+	h.Set(echo.HeaderContentLength, strconv.FormatInt(size, 10))
+	c.Response().WriteHeader(http.StatusOK)
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	_, err := io.CopyBuffer(c.Response(), content, *bp)
+	return err
 }
+
+// copyBufs are the buffers the embedded files are hashed and streamed
+// through, so that a request does not allocate one.
+var copyBufs = sync.Pool{New: func() any {
+	b := make([]byte, 32<<10)
+	return &b
+}}
 
 // matchesETag reports whether an If-None-Match header lists tag (weak
 // comparison, as RFC 9110 asks for If-None-Match).
@@ -138,6 +155,11 @@ func matchesETag(header, tag string) bool {
 
 func etag(body []byte) string {
 	sum := sha256.Sum256(body)
+	return tagOf(sum[:])
+}
+
+// tagOf is the entity tag of content whose SHA-256 is sum.
+func tagOf(sum []byte) string {
 	return `"` + hex.EncodeToString(sum[:12]) + `"`
 }
 
@@ -149,41 +171,76 @@ func etag(body []byte) string {
 //go:embed swaggerui/swagger-ui.css swaggerui/swagger-ui-bundle.js swaggerui/favicon-16x16.png swaggerui/favicon-32x32.png
 var files embed.FS
 
+// asset is one embedded file. Its content is not kept in the heap: each
+// request streams it from the binary (embed.FS.ReadFile would return a
+// copy), and its entity tag is hashed from it on first use.
 type asset struct {
-	name        string
+	name        string // base name, such as "swagger-ui.css"
+	path        string // in files, such as "swaggerui/swagger-ui.css"
 	contentType string
-	body        []byte
-	etag        string
+	etag        func() (string, error)
 }
 
 // assets are the embedded files by base name.
 var assets = loadAssets()
 
-func loadAssets() map[string]asset {
+// loadAssets lists the embedded files; it reads none.
+func loadAssets() map[string]*asset {
 	types := map[string]string{
 		".html": "text/html; charset=utf-8",
 		".js":   "text/javascript; charset=utf-8",
 		".css":  "text/css; charset=utf-8",
 		".png":  "image/png",
 	}
-	m := map[string]asset{}
+	m := map[string]*asset{}
 	for _, dir := range []string{"ui", "swaggerui"} {
 		entries, err := files.ReadDir(dir)
 		if err != nil {
 			panic(err) // embedded: cannot happen
 		}
 		for _, ent := range entries {
-			body, err := files.ReadFile(dir + "/" + ent.Name())
-			if err != nil {
-				panic(err)
-			}
-			m[ent.Name()] = asset{
+			a := &asset{
 				name:        ent.Name(),
+				path:        dir + "/" + ent.Name(),
 				contentType: types[path.Ext(ent.Name())],
-				body:        body,
-				etag:        etag(body),
 			}
+			a.etag = sync.OnceValues(a.hash)
+			m[ent.Name()] = a
 		}
 	}
 	return m
+}
+
+// hash returns the entity tag of the file, streaming it through SHA-256.
+func (a *asset) hash() (string, error) {
+	f, err := files.Open(a.path)
+	if err != nil {
+		return "", fmt.Errorf("hash %s: %w", a.path, err)
+	}
+	defer f.Close()
+	sum := sha256.New()
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	if _, err := io.CopyBuffer(sum, f, *bp); err != nil {
+		return "", fmt.Errorf("hash %s: %w", a.path, err)
+	}
+	return tagOf(sum.Sum(nil)), nil
+}
+
+// serve answers with the file, streamed from the binary, as serve does.
+func (a *asset) serve(c echo.Context) error {
+	tag, err := a.etag()
+	if err != nil {
+		return err
+	}
+	f, err := files.Open(a.path)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", a.path, err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("stat %s: %w", a.path, err)
+	}
+	return serve(c, a.contentType, tag, info.Size(), f)
 }

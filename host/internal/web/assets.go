@@ -7,11 +7,14 @@ import (
 	"embed"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"io/fs"
 	"mime"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 )
@@ -30,54 +33,48 @@ const staticPrefix = "/static/"
 // content does.
 const assetCacheControl = "public, max-age=31536000, immutable"
 
-// asset is one embedded file.
+// asset is one embedded file. Its content is not kept in the heap: each
+// request streams it from the binary (embed.FS.ReadFile would return a
+// copy). Only its gzip variant is kept, made on the first request that
+// accepts gzip.
 type asset struct {
-	hash        string // first 12 hex digits of the SHA-256 of body
-	body        []byte
-	gzipped     []byte // body compressed, for text assets; nil otherwise
+	path        string // under static/, such as "app.css"
+	hash        string // first 12 hex digits of the SHA-256 of the content
+	size        int64
 	contentType string
+	compress    bool // a text file, sent gzip-compressed to clients that accept it
+
+	gzipOnce sync.Once
+	gzipped  []byte // the content compressed, once gzip has been called
+	gzipErr  error
 }
 
 // assets are the embedded files by path under static/, such as
 // "app.css" or "vendor/pico/pico.min.css".
 type assets map[string]*asset
 
-// loadAssets reads and hashes every embedded file.
+// loadAssets hashes every embedded file, streaming it through SHA-256: the
+// hashes are in the assets' URLs. It compresses nothing.
 func loadAssets() (assets, error) {
-	sub, err := fs.Sub(staticFS, "static")
-	if err != nil {
-		return nil, err
-	}
 	a := assets{}
-	err = fs.WalkDir(sub, ".", func(p string, d fs.DirEntry, err error) error {
+	buf := make([]byte, 32<<10)
+	err := fs.WalkDir(staticFS, "static", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		body, err := fs.ReadFile(sub, p)
+		p := strings.TrimPrefix(name, "static/")
+		f := &asset{path: p, contentType: contentType(p)}
+		f.compress = strings.HasPrefix(f.contentType, "text/") || f.contentType == "image/svg+xml"
+		file, err := f.open()
 		if err != nil {
 			return err
 		}
-		sum := sha256.Sum256(body)
-		ct := mime.TypeByExtension(path.Ext(p))
-		switch path.Ext(p) {
-		case ".md", ".txt", "":
-			ct = "text/plain; charset=utf-8"
-		case ".js":
-			ct = "text/javascript; charset=utf-8"
-		case ".css":
-			ct = "text/css; charset=utf-8"
-		case ".svg":
-			ct = "image/svg+xml"
+		defer file.Close()
+		sum := sha256.New()
+		if f.size, err = io.CopyBuffer(sum, file, buf); err != nil {
+			return fmt.Errorf("hash %s: %w", name, err)
 		}
-		if ct == "" {
-			ct = "application/octet-stream"
-		}
-		f := &asset{hash: hex.EncodeToString(sum[:])[:12], body: body, contentType: ct}
-		if strings.HasPrefix(ct, "text/") || ct == "image/svg+xml" {
-			if f.gzipped, err = compress(body); err != nil {
-				return err
-			}
-		}
+		f.hash = hex.EncodeToString(sum.Sum(nil))[:12]
 		a[p] = f
 		return nil
 	})
@@ -87,21 +84,81 @@ func loadAssets() (assets, error) {
 	return a, nil
 }
 
-// compress returns b compressed with gzip at the best compression.
-func compress(b []byte) ([]byte, error) {
+// contentType is the Content-Type of the asset at p.
+func contentType(p string) string {
+	switch path.Ext(p) {
+	case ".md", ".txt", "":
+		return "text/plain; charset=utf-8"
+	case ".js":
+		return "text/javascript; charset=utf-8"
+	case ".css":
+		return "text/css; charset=utf-8"
+	case ".svg":
+		return "image/svg+xml"
+	}
+	if ct := mime.TypeByExtension(path.Ext(p)); ct != "" {
+		return ct
+	}
+	return "application/octet-stream"
+}
+
+// open opens the embedded file, an io.ReadSeeker reading from the binary.
+func (f *asset) open() (fs.File, error) {
+	return staticFS.Open("static/" + f.path)
+}
+
+// gzip returns the content compressed with gzip at the best compression,
+// compressing it on the first call and keeping the result; concurrent
+// first calls wait for the one compression.
+func (f *asset) gzip() ([]byte, error) {
+	f.gzipOnce.Do(func() {
+		f.gzipped, f.gzipErr = f.compressContent()
+	})
+	return f.gzipped, f.gzipErr
+}
+
+func (f *asset) compressContent() ([]byte, error) {
+	file, err := f.open()
+	if err != nil {
+		return nil, fmt.Errorf("compress %s: %w", f.path, err)
+	}
+	defer file.Close()
 	var buf bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("compress %s: %w", f.path, err)
 	}
-	if _, err := zw.Write(b); err != nil {
-		return nil, err
+	if _, err := io.Copy(zw, file); err != nil {
+		return nil, fmt.Errorf("compress %s: %w", f.path, err)
 	}
 	if err := zw.Close(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("compress %s: %w", f.path, err)
 	}
-	return buf.Bytes(), nil
+	return bytes.Clone(buf.Bytes()), nil // not buf's spare capacity
 }
+
+// write answers 200 with the asset's content, streamed from the binary.
+func (f *asset) write(c echo.Context) error {
+	file, err := f.open()
+	if err != nil {
+		return fmt.Errorf("open asset %s: %w", f.path, err)
+	}
+	defer file.Close()
+	c.Response().Header().Set(echo.HeaderContentLength, strconv.FormatInt(f.size, 10))
+	c.Response().Header().Set(echo.HeaderContentType, f.contentType)
+	c.Response().WriteHeader(http.StatusOK)
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	_, err = io.CopyBuffer(c.Response(), file, *bp)
+	return err
+}
+
+// copyBufs are the buffers assets are streamed through, so that a request
+// does not allocate one.
+var copyBufs = sync.Pool{New: func() any {
+	b := make([]byte, 32<<10)
+	return &b
+}}
 
 // url returns the URL of the asset at p, for templates. It fails for a path
 // that is not embedded, so that a typo in a template fails at start-up
@@ -128,17 +185,22 @@ func (a assets) serve(c echo.Context) error {
 	h.Set("Cache-Control", assetCacheControl)
 	h.Set("ETag", `"`+f.hash+`"`)
 	h.Set("X-Content-Type-Options", "nosniff")
-	if f.gzipped != nil {
+	if f.compress {
 		h.Add("Vary", "Accept-Encoding")
 	}
 	if c.Request().Header.Get("If-None-Match") == `"`+f.hash+`"` {
 		return c.NoContent(http.StatusNotModified)
 	}
-	if f.gzipped != nil && acceptsGzip(c.Request().Header.Get("Accept-Encoding")) {
+	if f.compress && acceptsGzip(c.Request().Header.Get("Accept-Encoding")) {
+		gz, err := f.gzip()
+		if err != nil {
+			return err
+		}
 		h.Set("Content-Encoding", "gzip")
-		return c.Blob(http.StatusOK, f.contentType, f.gzipped)
+		h.Set(echo.HeaderContentLength, strconv.Itoa(len(gz)))
+		return c.Blob(http.StatusOK, f.contentType, gz)
 	}
-	return c.Blob(http.StatusOK, f.contentType, f.body)
+	return f.write(c)
 }
 
 // acceptsGzip reports whether an Accept-Encoding header value allows gzip.

@@ -18,11 +18,13 @@
 // Register adds the routes to the Echo instance of package api, after
 // api.New. The templates (html/template, in templates/) are parsed and the
 // assets (in static/) embedded and hashed once, by New, which fails if any
-// is broken. Every page is rendered into a buffer first and sent with a
-// strict Content-Security-Policy (no inline script or style) and the usual
-// security headers; an unknown model or path under /models/ is answered
-// with an HTML 404 page by the handlers themselves, as the Echo error
-// handler of package api answers problem+json.
+// is broken. The assets are streamed from the binary, not copied into the
+// heap; a text asset's gzip variant is made on its first request that
+// accepts gzip, and kept. Every page is rendered into a buffer first and
+// sent with a strict Content-Security-Policy (no inline script or style)
+// and the usual security headers; an unknown model or path under /models/
+// is answered with an HTML 404 page by the handlers themselves, as the
+// Echo error handler of package api answers problem+json.
 //
 // A model's page describes its JSON Schemas for people with NewSchemaView,
 // which follows local $refs with a guard against cycles. The predict page

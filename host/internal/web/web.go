@@ -109,11 +109,10 @@ func (u *UI) Register(e *echo.Echo) {
 // favicon answers the browsers that ask for /favicon.ico whatever the page
 // says, such as on the API's JSON documents, with the SVG icon.
 func (u *UI) favicon(c echo.Context) error {
-	f := u.assets["favicon.svg"]
 	h := c.Response().Header()
 	h.Set("Cache-Control", "public, max-age=86400")
 	h.Set("X-Content-Type-Options", "nosniff")
-	return c.Blob(http.StatusOK, f.contentType, f.body)
+	return u.assets["favicon.svg"].write(c)
 }
 
 // securityHeaders adds the headers every page is sent with.
