@@ -61,8 +61,8 @@ type modelBlock struct {
 }
 
 // hostConfig returns a host configuration that serves exactly models (no
-// plugin directory), logs JSON at info level, and otherwise keeps the
-// host's defaults. The start timeout is raised so that a slow start on a
+// plugin directory) and otherwise keeps the host's defaults, its log
+// settings included. The start timeout is raised so that a slow start on a
 // loaded machine is measured rather than refused.
 func hostConfig(models []modelBlock) string {
 	var b strings.Builder
@@ -80,7 +80,10 @@ func hostConfig(models []modelBlock) string {
 		}
 		b.WriteString("}\n\n")
 	}
-	b.WriteString("log {\n  level  = \"info\"\n  format = \"json\"\n}\n")
+	// The host runs with its default log settings, as config.hcl runs it:
+	// text lines at info level, access log included. Its "host ready" line
+	// is read in that format (parseReadyLine).
+	b.WriteString("log {\n  level = \"info\"\n}\n")
 	return b.String()
 }
 

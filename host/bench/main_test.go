@@ -25,8 +25,10 @@ func TestHostConfigParses(t *testing.T) {
 	if err != nil {
 		t.Fatalf("generated configuration does not parse: %v\n%s", err, src)
 	}
-	if cfg.Plugins.Directory != "" || cfg.Log.Format != "json" || len(cfg.Models) != 2 {
-		t.Fatalf("got directory %q, log format %q, %d models; want \"\", json, 2\n%s", cfg.Plugins.Directory, cfg.Log.Format, len(cfg.Models), src)
+	// The host's default log settings, as config.hcl keeps them.
+	if cfg.Plugins.Directory != "" || cfg.Log.Format != config.DefaultLogFormat || !cfg.Log.Access || len(cfg.Models) != 2 {
+		t.Fatalf("got directory %q, log format %q, access log %v, %d models; want \"\", %s, true, 2\n%s",
+			cfg.Plugins.Directory, cfg.Log.Format, cfg.Log.Access, len(cfg.Models), config.DefaultLogFormat, src)
 	}
 	m := cfg.Models[1]
 	if m.Name != "echo ${x}" || m.Command != "/opt/bench/bench plugin" || m.Env["B"] != `quote " and %{y}` {

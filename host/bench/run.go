@@ -199,11 +199,7 @@ func (b *bench) coldStarts(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			sample := coldSample{Plugins: n, Ready: s.ReadyAfter, CPU: cpuTime(processes(s)()), Models: -1}
-			if m, ok := s.Ready["models"].(float64); ok {
-				sample.Models = int(m)
-			}
-			sample.HostStartup = logDuration(s.Ready["startup"])
+			sample := coldSample{Plugins: n, Ready: s.ReadyAfter, CPU: cpuTime(processes(s)()), Models: s.Ready.Models, HostStartup: s.Ready.Startup}
 			if err := b.stop(s); err != nil {
 				return err
 			}
@@ -216,19 +212,6 @@ func (b *bench) coldStarts(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// logDuration reads a duration the host logged: hclog writes a
-// time.Duration as its string, or as nanoseconds.
-func logDuration(v any) time.Duration {
-	switch v := v.(type) {
-	case string:
-		d, _ := time.ParseDuration(v)
-		return d
-	case float64:
-		return time.Duration(v)
-	}
-	return 0
 }
 
 // mainPhase measures the baseline, the host with the iris and echo
@@ -307,8 +290,8 @@ func (b *bench) modelsPhase(ctx context.Context) error {
 		return err
 	}
 	defer b.stop(many)
-	if got, _ := many.Ready["models"].(float64); int(got) != n {
-		return fmt.Errorf("the host with %d models serves %v", n, many.Ready["models"])
+	if many.Ready.Models != n {
+		return fmt.Errorf("the host with %d models serves %d, by its ready line: %s", n, many.Ready.Models, many.Ready.Line)
 	}
 	req := func(s *server, model string) loadgen.HTTPRequest {
 		return loadgen.HTTPRequest{Addr: s.Addr, Path: "/api/models/" + model + "/predict", Body: b.input, Expect: b.irisOut}
