@@ -16,6 +16,7 @@ import (
 
 	"github.com/modelhost/modelhost/host/internal/buildinfo"
 	"github.com/modelhost/modelhost/host/internal/config"
+	"github.com/modelhost/modelhost/host/internal/logsink"
 	"github.com/modelhost/modelhost/host/internal/openapi"
 	"github.com/modelhost/modelhost/host/internal/server"
 )
@@ -107,7 +108,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	overrides(cfg)
-	logger := newLogger(cfg.Log, stderr)
+	// Log lines below warning level are written off the request path.
+	sink := logsink.New(stderr, 0)
+	defer sink.Close()
+	logger := newLogger(cfg.Log, sink)
 	logger.Info("starting", "version", version(), "config", *configPath, "plugin_directory", cfg.Plugins.Directory)
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
