@@ -1,6 +1,8 @@
 package plugin
 
 import (
+	"runtime"
+
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 )
@@ -48,9 +50,21 @@ func GRPCDialOptions() []grpc.DialOption {
 	)}
 }
 
+// grpcServerOptions are the plugin's gRPC server options: messages up to
+// MaxMessageBytes, and calls served by a few long-lived goroutines rather
+// than a new goroutine each, whose stack would grow again on every call
+// (grpc-go falls back to a new goroutine when every worker is busy).
 func grpcServerOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxMessageBytes),
 		grpc.MaxSendMsgSize(MaxMessageBytes),
+		grpc.NumStreamWorkers(streamWorkers()),
 	}
+}
+
+// streamWorkers is the number of goroutines that serve calls: two per
+// processor the Go runtime may use, so that a worker is free whenever a
+// processor is.
+func streamWorkers() uint32 {
+	return uint32(2 * runtime.GOMAXPROCS(0))
 }
