@@ -135,10 +135,9 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		res := c.Response()
 		h := res.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		for _, f := range everyResponse {
+			h[f.name] = f.value
+		}
 		res.Before(func() {
 			if h.Get("Content-Security-Policy") == "" && isJSON(h.Get(echo.HeaderContentType)) {
 				h.Set("Content-Security-Policy", DefaultCSP)
@@ -146,6 +145,21 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		})
 		return next(c)
 	}
+}
+
+// everyResponse are the headers securityHeaders sets, with canonical names.
+// Their values are shared by all responses, which saves allocating them
+// per request: net/http only reads them, a handler that sets one replaces
+// the slice, and one that adds a value to it appends to a slice that has no
+// room left, so gets a copy.
+var everyResponse = []struct {
+	name  string
+	value []string
+}{
+	{"X-Content-Type-Options", []string{"nosniff"}},
+	{"Referrer-Policy", []string{"no-referrer"}},
+	{"X-Frame-Options", []string{"DENY"}},
+	{"Cross-Origin-Opener-Policy", []string{"same-origin"}},
 }
 
 // isJSON reports whether contentType is application/json or
