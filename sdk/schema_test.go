@@ -12,7 +12,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/modelhost/modelhost/sdk"
-	"github.com/modelhost/modelhost/sdk/plugin"
+	"github.com/modelhost/modelhost/sdk/schemacheck"
 )
 
 type dimensions struct {
@@ -73,9 +73,9 @@ func decodeJSON(t *testing.T, doc []byte) any {
 // compile compiles a reflected schema as the host does.
 func compile(t *testing.T, doc json.RawMessage) *jsonschema.Schema {
 	t.Helper()
-	s, err := plugin.CompileSchema(doc)
+	s, err := schemacheck.Compile(doc)
 	if err != nil {
-		t.Fatalf("CompileSchema(%s): %v", doc, err)
+		t.Fatalf("schemacheck.Compile(%s): %v", doc, err)
 	}
 	return s
 }

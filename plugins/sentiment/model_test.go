@@ -17,6 +17,7 @@ import (
 	"github.com/modelhost/modelhost/sdk"
 	"github.com/modelhost/modelhost/sdk/modeltest"
 	"github.com/modelhost/modelhost/sdk/plugin"
+	"github.com/modelhost/modelhost/sdk/schemacheck"
 )
 
 func TestContract(t *testing.T) {
@@ -161,7 +162,7 @@ func TestPredictOptions(t *testing.T) {
 
 func TestPredictInvalidInput(t *testing.T) {
 	remote := plugin.ServeTest(t, newModel())
-	inSchema, err := plugin.CompileSchema(remote.InputSchema())
+	inSchema, err := schemacheck.Compile(remote.InputSchema())
 	if err != nil {
 		t.Fatal(err)
 	}

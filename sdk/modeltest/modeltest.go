@@ -6,9 +6,11 @@
 //	}
 //
 // Check serves the model over real gRPC inside the test process, exactly as
-// the host would see it, and verifies its metadata, its schemas, and that
-// every example in its input schema predicts without error into an output
-// that satisfies its output schema.
+// the host would see it, and verifies its metadata, its schemas (compiled
+// with schemacheck, as the host compiles them when it loads the plugin: the
+// plugin binary itself does not compile them), and that every example in
+// its input schema predicts without error into an output that satisfies
+// its output schema.
 package modeltest
 
 import (
@@ -21,6 +23,7 @@ import (
 
 	"github.com/modelhost/modelhost/sdk"
 	"github.com/modelhost/modelhost/sdk/plugin"
+	"github.com/modelhost/modelhost/sdk/schemacheck"
 )
 
 // Check verifies the model's contract and returns the model as the host sees
@@ -29,18 +32,18 @@ import (
 // be served at all.
 func Check(t testing.TB, model sdk.MLModel) *plugin.RemoteModel {
 	t.Helper()
-	if err := plugin.Check(model); err != nil {
+	if err := schemacheck.Model(model); err != nil {
 		t.Fatalf("model cannot be served: %v", err)
 	}
 	remote := plugin.ServeTest(t, model)
 	if got, want := remote.Info(), model.Info(); got != want {
 		t.Errorf("metadata over gRPC = %+v, want %+v", got, want)
 	}
-	inSchema, err := plugin.CompileSchema(remote.InputSchema())
+	inSchema, err := schemacheck.Compile(remote.InputSchema())
 	if err != nil {
 		t.Fatalf("input schema over gRPC: %v", err)
 	}
-	outSchema, err := plugin.CompileSchema(remote.OutputSchema())
+	outSchema, err := schemacheck.Compile(remote.OutputSchema())
 	if err != nil {
 		t.Fatalf("output schema over gRPC: %v", err)
 	}

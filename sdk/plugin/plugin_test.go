@@ -392,32 +392,6 @@ func TestConcurrentPredict(t *testing.T) {
 	}
 }
 
-func TestCheck(t *testing.T) {
-	valid := newEcho()
-	tests := []struct {
-		name    string
-		model   sdk.MLModel
-		wantErr string // substring; "" means no error
-	}{
-		{name: "valid", model: valid},
-		{name: "invalid metadata", model: handModel{info: sdk.Info{QualifiedName: "Bad Name", DisplayName: "x", Version: "1.0.0"}, in: valid.InputSchema(), out: valid.OutputSchema()}, wantErr: "qualified name"},
-		{name: "input schema not JSON", model: handModel{info: echoInfo, in: json.RawMessage(`{`), out: valid.OutputSchema()}, wantErr: "input schema"},
-		{name: "output schema does not compile", model: handModel{info: echoInfo, in: valid.InputSchema(), out: json.RawMessage(`{"type":"nonsense"}`)}, wantErr: "output schema"},
-		{name: "external reference refused", model: handModel{info: echoInfo, in: json.RawMessage(`{"$ref":"https://example.com/schema.json"}`), out: valid.OutputSchema()}, wantErr: "only references inside the schema"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := plugin.Check(tt.model)
-			switch {
-			case tt.wantErr == "" && err != nil:
-				t.Errorf("Check() = %v, want nil", err)
-			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Errorf("Check() = %v, want an error containing %q", err, tt.wantErr)
-			}
-		})
-	}
-}
-
 // handModel implements sdk.MLModel by hand.
 type handModel struct {
 	info    sdk.Info

@@ -3,6 +3,7 @@ package plugin
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
-	"github.com/santhosh-tekuri/jsonschema/v6"
 	"google.golang.org/grpc"
 
 	"github.com/modelhost/modelhost/sdk"
@@ -23,8 +23,18 @@ import (
 // Run by hand (without the host's handshake), Serve prints what the binary
 // is and how to serve it, and exits with status 2; run with the single
 // argument --describe, it prints the model's metadata and schemas as JSON and
-// exits. If the model's metadata or schemas are invalid, Serve reports why on
-// standard error and exits with status 1, which the host logs.
+// exits.
+//
+// Before serving, Serve checks what needs no JSON Schema compiler: that the
+// model's metadata is valid (sdk.Info.Validate) and that each schema is a
+// JSON object (or the boolean schema true or false). If not, it reports why
+// on standard error and exits with status 1, which the host logs. That the
+// schemas compile is checked by the host when it loads the plugin (it
+// refuses the model, with the reason in its log and in /readyz), and before
+// that by the model's tests: schemacheck.Model or modeltest.Check do the
+// host's full check. Serve leaves it to them so that the plugin binary does
+// not link a JSON Schema compiler, whose initialisation alone costs every
+// plugin process memory and start-up time.
 //
 // Serve never writes to standard output while serving: go-plugin uses it for
 // the handshake. Whatever the model prints there is forwarded to the host's
@@ -47,7 +57,7 @@ func serve(model sdk.MLModel, args []string, stdout, stderr io.Writer) int {
 		printUsage(model, args, stderr)
 		return 2
 	}
-	if err := Check(model); err != nil {
+	if err := checkServable(model); err != nil {
 		fmt.Fprintf(stderr, "cannot serve model: %v\n", err)
 		return 1
 	}
@@ -90,9 +100,10 @@ func setGCPercent() {
 	}
 }
 
-// Check reports whether model's metadata is valid and its schemas are JSON
-// Schemas that compile. Serve refuses to serve a model that fails it.
-func Check(model sdk.MLModel) error {
+// checkServable is the check Serve and --describe make: the model's
+// metadata is valid and each schema is a JSON object or boolean, as a JSON
+// Schema must be. It compiles nothing; see Serve.
+func checkServable(model sdk.MLModel) error {
 	if err := model.Info().Validate(); err != nil {
 		return err
 	}
@@ -100,39 +111,38 @@ func Check(model sdk.MLModel) error {
 		name string
 		doc  json.RawMessage
 	}{{"input", model.InputSchema()}, {"output", model.OutputSchema()}} {
-		if _, err := CompileSchema(s.doc); err != nil {
+		if err := checkSchemaJSON(s.doc); err != nil {
 			return fmt.Errorf("%s schema: %w", s.name, err)
 		}
 	}
 	return nil
 }
 
-// CompileSchema compiles a JSON Schema document (draft 2020-12 unless its
-// "$schema" says otherwise). References outside the document are refused.
-func CompileSchema(doc json.RawMessage) (*jsonschema.Schema, error) {
-	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
-	if err != nil {
-		return nil, fmt.Errorf("parse schema: %w", err)
+// checkSchemaJSON reports whether doc is one JSON value that can be a JSON
+// Schema: an object, or true or false.
+func checkSchemaJSON(doc json.RawMessage) error {
+	if !json.Valid(doc) {
+		var v any
+		err := json.Unmarshal(doc, &v) // for its description of the error
+		if err == nil {
+			err = errors.New("invalid JSON")
+		}
+		return fmt.Errorf("not valid JSON: %w", err)
 	}
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft2020)
-	c.UseLoader(refuseLoader{})
-	const url = "mem:///schema.json"
-	if err := c.AddResource(url, v); err != nil {
-		return nil, fmt.Errorf("add schema: %w", err)
+	switch v := bytes.TrimSpace(doc); v[0] {
+	case '{', 't', 'f':
+		return nil
+	default:
+		return fmt.Errorf("%.40s is not a JSON Schema: want a JSON object (or true or false)", v)
 	}
-	s, err := c.Compile(url)
-	if err != nil {
-		return nil, fmt.Errorf("compile schema: %w", err)
-	}
-	return s, nil
 }
 
-type refuseLoader struct{}
-
-func (refuseLoader) Load(url string) (any, error) {
-	return nil, fmt.Errorf("schema references %s: only references inside the schema are allowed", url)
-}
+// describeScope says, after a failed --describe, what it did not check.
+const describeScope = `(--describe checks the metadata and that the schemas are JSON objects; the
+full check, that the schemas compile as the host compiles them, is
+schemacheck.Model or modeltest.Check in the model's tests, and the host's
+own when it loads the plugin.)
+`
 
 func describe(model sdk.MLModel, stdout, stderr io.Writer) int {
 	info := model.Info()
@@ -148,8 +158,8 @@ func describe(model sdk.MLModel, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "describe: %v\n", err)
 		return 1
 	}
-	if err := Check(model); err != nil {
-		fmt.Fprintf(stderr, "the host would refuse this model: %v\n", err)
+	if err := checkServable(model); err != nil {
+		fmt.Fprintf(stderr, "the host would refuse this model: %v\n%s", err, describeScope)
 		return 1
 	}
 	return 0

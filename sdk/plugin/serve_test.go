@@ -17,6 +17,7 @@ import (
 	goplugin "github.com/hashicorp/go-plugin"
 
 	"github.com/modelhost/modelhost/sdk"
+	"github.com/modelhost/modelhost/sdk/schemacheck"
 )
 
 // serveHelperEnv makes the test binary serve lengthModel as a plugin
@@ -115,16 +116,49 @@ func TestServeByHand(t *testing.T) {
 			wantStderr: []string{"cannot serve model", `qualified name "Text Length"`, `version "v1"`},
 		},
 		{
-			name:       "invalid schema with the cookie",
-			model:      rawModel{info: lengthInfo, in: json.RawMessage(`{"type":7}`), out: json.RawMessage(`{}`)},
+			name:       "schema not a JSON object with the cookie",
+			model:      rawModel{info: lengthInfo, in: json.RawMessage(`["type","object"]`), out: json.RawMessage(`{}`)},
 			cookie:     cookieValue,
 			args:       []string{"text-length"},
 			wantCode:   1,
-			wantStderr: []string{"cannot serve model", "input schema"},
+			wantStderr: []string{"cannot serve model", "input schema", "not a JSON Schema: want a JSON object"},
+		},
+		{
+			name:       "schema not JSON with the cookie",
+			model:      rawModel{info: lengthInfo, in: json.RawMessage(`{}`), out: json.RawMessage(`{"type":`)},
+			cookie:     cookieValue,
+			args:       []string{"text-length"},
+			wantCode:   1,
+			wantStderr: []string{"cannot serve model", "output schema: not valid JSON"},
 		},
 		{
 			name:       "describe",
 			model:      lengthModel(lengthInfo),
+			args:       []string{"text-length", "--describe"},
+			wantCode:   0,
+			wantStdout: true,
+		},
+		{
+			name:       "describe with invalid metadata",
+			model:      lengthModel(badInfo),
+			args:       []string{"text-length", "--describe"},
+			wantCode:   1,
+			wantStdout: true,
+			wantStderr: []string{"the host would refuse this model", `qualified name "Text Length"`, "schemacheck.Model", "modeltest.Check", "when it loads the plugin"},
+		},
+		{
+			name:       "describe with a schema that is not an object",
+			model:      rawModel{info: lengthInfo, in: json.RawMessage(`{}`), out: json.RawMessage(`"object"`)},
+			args:       []string{"text-length", "--describe"},
+			wantCode:   1,
+			wantStdout: true,
+			wantStderr: []string{"the host would refuse this model", "output schema", "schemacheck.Model"},
+		},
+		{
+			// Compiling is the host's and the model's tests' job (see
+			// Serve): --describe prints the schema and says nothing.
+			name:       "describe does not compile schemas",
+			model:      rawModel{info: lengthInfo, in: json.RawMessage(`{"type":7}`), out: json.RawMessage(`{}`)},
 			args:       []string{"text-length", "--describe"},
 			wantCode:   0,
 			wantStdout: true,
@@ -186,9 +220,43 @@ func TestServeDescribe(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := CompileSchema(doc); err != nil {
+		if _, err := schemacheck.Compile(doc); err != nil {
 			t.Errorf("--describe %s does not compile: %v", name, err)
 		}
+	}
+}
+
+func TestCheckServable(t *testing.T) {
+	valid := lengthModel(lengthInfo)
+	badInfo := lengthInfo
+	badInfo.Version = "v1"
+	tests := []struct {
+		name    string
+		model   sdk.MLModel
+		wantErr string // substring; "" means no error
+	}{
+		{name: "valid", model: valid},
+		{name: "boolean schemas", model: rawModel{info: lengthInfo, in: json.RawMessage(` true`), out: json.RawMessage("false\n")}},
+		// Compiling is left to the host and to schemacheck.Model.
+		{name: "object that does not compile", model: rawModel{info: lengthInfo, in: json.RawMessage(`{"type":7}`), out: json.RawMessage(`{"$ref":"https://example.com/s.json"}`)}},
+		{name: "invalid metadata", model: rawModel{info: badInfo, in: valid.InputSchema(), out: valid.OutputSchema()}, wantErr: `version "v1"`},
+		{name: "input schema not JSON", model: rawModel{info: lengthInfo, in: json.RawMessage(`{`), out: valid.OutputSchema()}, wantErr: "input schema: not valid JSON: unexpected end of JSON input"},
+		{name: "input schema empty", model: rawModel{info: lengthInfo, in: nil, out: valid.OutputSchema()}, wantErr: "input schema: not valid JSON"},
+		{name: "two values", model: rawModel{info: lengthInfo, in: json.RawMessage(`{} {}`), out: valid.OutputSchema()}, wantErr: "input schema: not valid JSON"},
+		{name: "output schema an array", model: rawModel{info: lengthInfo, in: valid.InputSchema(), out: json.RawMessage(` [{"type":"object"}]`)}, wantErr: `output schema: [{"type":"object"}] is not a JSON Schema`},
+		{name: "output schema null", model: rawModel{info: lengthInfo, in: valid.InputSchema(), out: json.RawMessage(`null`)}, wantErr: "output schema: null is not a JSON Schema"},
+		{name: "output schema a number", model: rawModel{info: lengthInfo, in: valid.InputSchema(), out: json.RawMessage(`12`)}, wantErr: "output schema: 12 is not a JSON Schema"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkServable(tt.model)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("checkServable() = %v, want nil", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("checkServable() = %v, want an error containing %q", err, tt.wantErr)
+			}
+		})
 	}
 }
 

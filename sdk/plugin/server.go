@@ -16,7 +16,7 @@ import (
 )
 
 // SDKVersion is the version of this SDK, reported to the host on Describe.
-const SDKVersion = "0.1.0"
+const SDKVersion = "0.2.0"
 
 // server is the plugin half of the protocol: it serves one sdk.MLModel.
 type server struct {

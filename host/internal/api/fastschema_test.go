@@ -18,7 +18,7 @@ import (
 
 	"github.com/modelhost/modelhost/plugins/iris/irismodel"
 	"github.com/modelhost/modelhost/sdk"
-	"github.com/modelhost/modelhost/sdk/plugin"
+	"github.com/modelhost/modelhost/sdk/schemacheck"
 )
 
 // checkFast fails t if fastValid accepts doc while the library does not:
@@ -35,7 +35,7 @@ func checkFast(t *testing.T, schema *jsonschema.Schema, doc any, label string) (
 
 func compileTest(t testing.TB, schema string) *jsonschema.Schema {
 	t.Helper()
-	s, err := plugin.CompileSchema(json.RawMessage(schema))
+	s, err := schemacheck.Compile(json.RawMessage(schema))
 	if err != nil {
 		t.Fatalf("compile %s: %v", schema, err)
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/modelhost/modelhost/host/internal/registry"
 	"github.com/modelhost/modelhost/sdk"
-	"github.com/modelhost/modelhost/sdk/plugin"
+	"github.com/modelhost/modelhost/sdk/schemacheck"
 )
 
 // scoreModel declares {"score": number} outputs and answers whatever its
@@ -72,7 +72,7 @@ func TestOutputMustMatchTheOutputSchema(t *testing.T) {
 }
 
 func TestCheckOutputError(t *testing.T) {
-	schema, err := plugin.CompileSchema(scoreModel{}.OutputSchema())
+	schema, err := schemacheck.Compile(scoreModel{}.OutputSchema())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestCheckOutputError(t *testing.T) {
 // BenchmarkCheckOutput measures what validating an output costs, for the
 // iris model's answer.
 func BenchmarkCheckOutput(b *testing.B) {
-	schema, err := plugin.CompileSchema(json.RawMessage(`{"type":"object","properties":{"species":{"type":"string","enum":["setosa","versicolor","virginica"]},
+	schema, err := schemacheck.Compile(json.RawMessage(`{"type":"object","properties":{"species":{"type":"string","enum":["setosa","versicolor","virginica"]},
 		"probabilities":{"type":"object","additionalProperties":{"type":"number","minimum":0,"maximum":1}}},"required":["species","probabilities"],"additionalProperties":false}`))
 	if err != nil {
 		b.Fatal(err)

@@ -25,6 +25,7 @@ import (
 	"github.com/modelhost/modelhost/plugins/iris/irismodel"
 	"github.com/modelhost/modelhost/sdk"
 	"github.com/modelhost/modelhost/sdk/plugin"
+	"github.com/modelhost/modelhost/sdk/schemacheck"
 )
 
 // benchInput is the request body of every benchmark: the iris model's
@@ -34,7 +35,7 @@ var benchInput = []byte(`{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.
 // benchInputSchema returns the iris model's input schema, compiled.
 func benchInputSchema(b *testing.B) *jsonschema.Schema {
 	b.Helper()
-	s, err := plugin.CompileSchema(irismodel.New().InputSchema())
+	s, err := schemacheck.Compile(irismodel.New().InputSchema())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/text/message"
 
 	"github.com/modelhost/modelhost/host/internal/problem"
-	"github.com/modelhost/modelhost/sdk/plugin"
+	"github.com/modelhost/modelhost/sdk/schemacheck"
 )
 
 func TestJSONPointer(t *testing.T) {
@@ -56,7 +56,7 @@ const testSchema = `{
 
 func compile(t *testing.T, schema string) *jsonschema.Schema {
 	t.Helper()
-	s, err := plugin.CompileSchema(json.RawMessage(schema))
+	s, err := schemacheck.Compile(json.RawMessage(schema))
 	if err != nil {
 		t.Fatalf("compile schema: %v", err)
 	}

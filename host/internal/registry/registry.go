@@ -33,6 +33,7 @@ import (
 
 	"github.com/modelhost/modelhost/sdk"
 	"github.com/modelhost/modelhost/sdk/plugin"
+	"github.com/modelhost/modelhost/sdk/schemacheck"
 )
 
 var (
@@ -202,18 +203,21 @@ func (e *Entry) Health() Health {
 	return Health{Status: e.Status, Since: e.ReadyAt}
 }
 
-// NewEntry reads model's metadata, checks it, and compiles its input schema.
+// NewEntry reads model's metadata, checks it, and compiles its input and
+// output schemas with schemacheck.Compile. It is where a model whose schemas
+// do not compile is refused: plugins check only that their schemas are JSON
+// objects, since sdk/plugin links no JSON Schema compiler.
 func NewEntry(model sdk.MLModel, source string, predictTimeout time.Duration) (*Entry, error) {
 	info := model.Info()
 	if err := info.Validate(); err != nil {
 		return nil, err
 	}
 	in, out := model.InputSchema(), model.OutputSchema()
-	v, err := plugin.CompileSchema(in)
+	v, err := schemacheck.Compile(in)
 	if err != nil {
 		return nil, fmt.Errorf("input schema of %s: %w", info.QualifiedName, err)
 	}
-	ov, err := plugin.CompileSchema(out)
+	ov, err := schemacheck.Compile(out)
 	if err != nil {
 		return nil, fmt.Errorf("output schema of %s: %w", info.QualifiedName, err)
 	}

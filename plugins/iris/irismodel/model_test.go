@@ -16,7 +16,7 @@ import (
 	"github.com/modelhost/modelhost/plugins/iris/internal/classifier"
 	"github.com/modelhost/modelhost/sdk"
 	"github.com/modelhost/modelhost/sdk/modeltest"
-	"github.com/modelhost/modelhost/sdk/plugin"
+	"github.com/modelhost/modelhost/sdk/schemacheck"
 )
 
 // dataPath is the training data, in the plugin's directory.
@@ -158,7 +158,7 @@ func TestParamsReproducible(t *testing.T) {
 
 func TestInvalidInput(t *testing.T) {
 	remote := modeltest.Check(t, New())
-	schema, err := plugin.CompileSchema(remote.InputSchema())
+	schema, err := schemacheck.Compile(remote.InputSchema())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func TestInvalidInput(t *testing.T) {
 
 func TestValidInputAtBounds(t *testing.T) {
 	remote := modeltest.Check(t, New())
-	schema, err := plugin.CompileSchema(remote.InputSchema())
+	schema, err := schemacheck.Compile(remote.InputSchema())
 	if err != nil {
 		t.Fatal(err)
 	}

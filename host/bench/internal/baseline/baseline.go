@@ -5,10 +5,11 @@
 // POST /api/models/:name/predict looks the model up, checks the
 // Content-Type, reads the body up to a limit, parses it with
 // jsonschema.UnmarshalJSON, validates it against the input schema compiled
-// with plugin.CompileSchema, calls the model's Predict (the SDK's strict
-// decode, the model's function, the encode) under a timeout, checks that
-// the output is JSON and sends it. There is no middleware: no request IDs,
-// security headers, concurrency limits or logging, which the host adds.
+// with schemacheck.Compile (as the host's registry compiles it), calls the
+// model's Predict (the SDK's strict decode, the model's function, the
+// encode) under a timeout, checks that the output is JSON and sends it.
+// There is no middleware: no request IDs, security headers, concurrency
+// limits or logging, which the host adds.
 package baseline
 
 import (
@@ -26,7 +27,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/modelhost/modelhost/sdk"
-	"github.com/modelhost/modelhost/sdk/plugin"
+	"github.com/modelhost/modelhost/sdk/schemacheck"
 )
 
 // Options configures New.
@@ -55,7 +56,7 @@ func New(opts Options, models ...sdk.MLModel) (*echo.Echo, error) {
 	}
 	byName := make(map[string]entry, len(models))
 	for _, m := range models {
-		s, err := plugin.CompileSchema(m.InputSchema())
+		s, err := schemacheck.Compile(m.InputSchema())
 		if err != nil {
 			return nil, err
 		}
