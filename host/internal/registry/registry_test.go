@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -84,8 +85,25 @@ func TestNewEntryRejects(t *testing.T) {
 	if _, err := NewEntry(bad, "x", time.Second); err == nil {
 		t.Error("NewEntry accepted invalid metadata")
 	}
-	if _, err := NewEntry(rawModel{schema: `{"type": 12}`}, "x", time.Second); err == nil {
-		t.Error("NewEntry accepted an input schema that does not compile")
+	// Plugins check only that their schemas are JSON objects (sdk/plugin
+	// links no schema compiler): a schema that does not compile reaches the
+	// host, which must refuse the model and say why.
+	for _, tt := range []struct {
+		name    string
+		model   rawModel
+		wantErr string
+	}{
+		{"input schema does not compile", rawModel{schema: `{"type": 12}`}, "input schema of raw: compile schema"},
+		{"output schema does not compile", rawModel{schema: `{}`, out: `{"minimum": "zero"}`}, "output schema of raw: compile schema"},
+		{"external reference", rawModel{schema: `{"$ref": "https://example.com/s.json"}`}, "input schema of raw: compile schema"},
+		{"input schema not JSON", rawModel{schema: `{"type":`}, "input schema of raw: parse schema"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewEntry(tt.model, "x", time.Second)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("NewEntry() = %v, want an error containing %q", err, tt.wantErr)
+			}
+		})
 	}
 }
 
@@ -116,13 +134,19 @@ func TestConcurrentReadsAndWrites(t *testing.T) {
 	}
 }
 
-type rawModel struct{ schema string }
+// rawModel's input schema is schema; its output schema is out, or {}.
+type rawModel struct{ schema, out string }
 
 func (m rawModel) Info() sdk.Info {
 	return sdk.Info{QualifiedName: "raw", DisplayName: "Raw", Version: "1.0.0"}
 }
-func (m rawModel) InputSchema() json.RawMessage  { return json.RawMessage(m.schema) }
-func (m rawModel) OutputSchema() json.RawMessage { return json.RawMessage(`{}`) }
+func (m rawModel) InputSchema() json.RawMessage { return json.RawMessage(m.schema) }
+func (m rawModel) OutputSchema() json.RawMessage {
+	if m.out == "" {
+		return json.RawMessage(`{}`)
+	}
+	return json.RawMessage(m.out)
+}
 func (m rawModel) Predict(context.Context, json.RawMessage) (json.RawMessage, error) {
 	return nil, nil
 }
