@@ -157,3 +157,24 @@ func TestFmtDur(t *testing.T) {
 		}
 	}
 }
+
+func TestThroughputCeiling(t *testing.T) {
+	mk := func(rps float64) *series {
+		s := &series{}
+		s.Median.Throughput = rps
+		return s
+	}
+	// A host that added nothing would spend per request the CPU of both:
+	// 1/(1/15608 + 1/17302) = 8206 req/s, 0.53 of the baseline's.
+	if got := throughputCeiling(mk(15608), mk(17302)); got != "0.53×" {
+		t.Errorf("throughputCeiling = %q, want 0.53×", got)
+	}
+	if got := throughputCeiling(mk(1000), mk(1000)); got != "0.50×" {
+		t.Errorf("equal rates: %q, want 0.50×", got)
+	}
+	for _, tc := range [][2]*series{{nil, mk(1)}, {mk(1), nil}, {mk(0), mk(1)}} {
+		if got := throughputCeiling(tc[0], tc[1]); got != "–" {
+			t.Errorf("unmeasured: %q, want –", got)
+		}
+	}
+}

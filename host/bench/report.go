@@ -376,7 +376,7 @@ func (r *report) markdown() string {
 			}
 		}
 		b.WriteString("\n### Host / baseline\n\n")
-		b.WriteString("| concurrency | host/iris throughput | host/iris p50 | host/iris CPU/req | host/echo throughput | host/echo p50 | host/echo CPU/req |\n|---:|---:|---:|---:|---:|---:|---:|\n")
+		b.WriteString("| concurrency | host/iris throughput | host/iris p50 | host/iris CPU/req | host/echo throughput | host/echo p50 | host/echo CPU/req | throughput ceiling |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, c := range s.Concurrency {
 			base := r.find(r.Load, nameBaseline, c)
 			iris, echo := r.find(r.Load, nameHostIris, c), r.find(r.Load, nameHostEcho, c)
@@ -390,9 +390,11 @@ func (r *report) markdown() string {
 				return ratio(x.Median.Throughput, base.Median.Throughput) + " | " + ratio(float64(x.Median.P50), float64(base.Median.P50)) +
 					" | " + ratio(float64(x.Median.CPUPerRequest), float64(base.Median.CPUPerRequest))
 			}
-			fmt.Fprintf(&b, "| %d | %s | %s |\n", c, row(iris), row(echo))
+			fmt.Fprintf(&b, "| %d | %s | %s | %s |\n", c, row(iris), row(echo), throughputCeiling(base, r.find(r.Load, nameHop, c)))
 		}
-		b.WriteString("\n")
+		b.WriteString("\n*Throughput ceiling*: what a host with no cost of its own would reach, relative to the baseline, when the machine's CPUs are the bottleneck: " +
+			"it would do the baseline's work and the bare round trip's (client and plugin) per request, so its throughput would be 1 / (1/baseline + 1/hop), " +
+			"that is hop / (baseline + hop) of the baseline's, from the two servers' throughputs at the same concurrency in this run.\n\n")
 	}
 
 	if len(r.Memory) > 0 {
@@ -524,3 +526,16 @@ func firstLines(s string, n int) string {
 }
 
 func sortedKeys(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }
+
+// throughputCeiling formats, as a ratio to the baseline's throughput, the
+// throughput of a host that would add nothing to the baseline's work and
+// the bare round trip's: with the CPUs saturated, the CPU time of one
+// request would be the sum of theirs, so its rate 1/(1/b + 1/h) = h/(b+h)
+// of b. "–" if either was not measured.
+func throughputCeiling(base, hop *series) string {
+	if base == nil || hop == nil || base.Median.Throughput <= 0 || hop.Median.Throughput <= 0 {
+		return "–"
+	}
+	b, h := base.Median.Throughput, hop.Median.Throughput
+	return fmt.Sprintf("%.2f×", h/(b+h))
+}
