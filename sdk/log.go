@@ -2,7 +2,6 @@ package sdk
 
 import (
 	"context"
-	"io"
 	"log/slog"
 )
 
@@ -22,5 +21,8 @@ func Logger(ctx context.Context) *slog.Logger {
 	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok && l != nil {
 		return l
 	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
+	return discard
 }
+
+// discard is the logger of a context that carries none.
+var discard = slog.New(slog.DiscardHandler)
