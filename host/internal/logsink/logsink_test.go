@@ -218,15 +218,15 @@ func TestCloseWritesTheQueueAndReportsErrors(t *testing.T) {
 }
 
 func TestWithHclog(t *testing.T) {
-	var buf syncBuffer
-	w := New(&buf, 0)
+	rec := &recorder{}
+	w := New(rec, 0)
 	l := hclog.New(&hclog.LoggerOptions{Name: "modelhost", Output: w, JSONFormat: true})
 	l.Info("request", "status", 200)
 	l.Error("cannot start", "error", "boom")
 	// The error is out when Error returns, after the info line.
-	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	lines := strings.Split(strings.TrimSpace(rec.all()), "\n")
 	if len(lines) != 2 || !strings.Contains(lines[0], `"request"`) || !strings.Contains(lines[1], `"cannot start"`) {
-		t.Fatalf("output:\n%s", buf.String())
+		t.Fatalf("output:\n%s", rec.all())
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -236,25 +236,6 @@ func TestWithHclog(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-var _ io.Writer = (*syncBuffer)(nil)
 
 // BenchmarkAccessLine prices one access line through hclog, in the
 // host's two formats, written at once to a pipe as the host did before
