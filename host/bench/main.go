@@ -88,7 +88,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.coldRuns, "coldstart-runs", 3, "cold starts per plugin count; the report gives the median")
 	fs.IntVar(&o.models, "models", 50, "models loaded for the per-request cost with many models, compared with 1 (0: skip)")
 	batchConc := fs.String("batch-concurrency", "1,8", "comma-separated `list` of concurrencies for the batch endpoint (batches of 1, 100 and 1000 rows vs single predicts; empty: skip)")
-	fs.BoolVar(&o.cpuprofile, "cpuprofile", false, "after measuring, profile the host (a build of it with a CPU profile), a plugin and the baseline under load and write the profiles and their top functions to the out directory")
+	fs.BoolVar(&o.cpuprofile, "cpuprofile", false, "after measuring, profile the host (a build of it with a CPU profile), a plugin and the baseline under load and write the CPU profiles, the allocation profiles of host and plugin, and their top functions to the out directory")
 	fs.DurationVar(&o.profileFor, "profile-duration", 10*time.Second, "length of the load for each CPU profile")
 	fs.StringVar(&o.hostBin, "host", "", "measure this modelhost `binary` instead of building ./host/cmd/modelhost (e.g. an older build, to compare)")
 	fs.BoolVar(&o.strict, "strict", false, "exit with status 3 if a target fails")

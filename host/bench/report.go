@@ -36,7 +36,7 @@ type report struct {
 	// host; BatchSummary is its table (rows/s, ratio to single).
 	Batch        []*series      `json:"batch,omitempty"`
 	BatchSummary []batchSummary `json:"batch_summary,omitempty"`
-	// Profiles are the CPU profiles of the -cpuprofile phase.
+	// Profiles are the CPU and allocation profiles of the -cpuprofile phase.
 	Profiles []profile `json:"profiles,omitempty"`
 	// Targets are the goals, each passed or failed.
 	Targets []target `json:"targets"`
@@ -196,7 +196,9 @@ func summarizeMemory(server string, procs []procMemory) memTotals {
 }
 
 type profile struct {
-	Process     string        `json:"process"`
+	Process string `json:"process"`
+	// Kind is profileCPU or profileAllocs.
+	Kind        string        `json:"kind"`
 	Concurrency int           `json:"concurrency"`
 	Duration    time.Duration `json:"duration_ns"`
 	Path        string        `json:"path"`
@@ -451,7 +453,11 @@ func (r *report) markdown() string {
 	}
 
 	for _, p := range r.Profiles {
-		fmt.Fprintf(&b, "### CPU profile: %s, %d workers, %v (`%s`, by cumulative time)\n\n```\n%s```\n\n", p.Process, p.Concurrency, p.Duration, filepath.Base(p.Path), firstLines(p.Top, 36))
+		what, by := "CPU profile", "by cumulative time"
+		if p.Kind == profileAllocs {
+			what, by = "Allocations", "objects allocated over the whole run, by cumulative count"
+		}
+		fmt.Fprintf(&b, "### %s: %s, %d workers, %v (`%s`, %s)\n\n```\n%s```\n\n", what, p.Process, p.Concurrency, p.Duration, filepath.Base(p.Path), by, firstLines(p.Top, 36))
 	}
 	return b.String()
 }

@@ -462,6 +462,8 @@ func (b *bench) profilePhase(ctx context.Context) error {
 	hostProf := filepath.Join(b.out, "host.cpu.pprof")
 	pluginProf := filepath.Join(b.out, "plugin.cpu.pprof")
 	baseProf := filepath.Join(b.out, "baseline.cpu.pprof")
+	hostAllocs := filepath.Join(b.out, "host.alloc.pprof")
+	pluginAllocs := filepath.Join(b.out, "plugin.alloc.pprof")
 	// The plugin stops its profile after a fixed time (its host ends it
 	// with os.Exit): long enough for the warm-up and the load.
 	pluginSeconds := int((b.opts.warmup + b.opts.profileFor + 3*time.Second) / time.Second)
@@ -471,8 +473,9 @@ func (b *bench) profilePhase(ctx context.Context) error {
 		Name: "iris", Command: b.pluginBin, Env: map[string]string{
 			benchmodel.EnvModel: "iris", benchmodel.EnvName: "iris_model",
 			benchmodel.EnvCPUProfile: pluginProf, benchmodel.EnvCPUProfileSeconds: strconv.Itoa(pluginSeconds),
+			benchmodel.EnvAllocProfile: pluginAllocs,
 		},
-	}}), []string{"MODELHOST_BENCH_CPUPROFILE=" + hostProf})
+	}}), []string{"MODELHOST_BENCH_CPUPROFILE=" + hostProf, "MODELHOST_BENCH_ALLOCPROFILE=" + hostAllocs})
 	if err != nil {
 		return err
 	}
@@ -505,8 +508,11 @@ func (b *bench) profilePhase(ctx context.Context) error {
 		return err
 	}
 
-	for _, p := range []struct{ name, path string }{{"host", hostProf}, {"plugin", pluginProf}, {"baseline", baseProf}} {
-		top, err := pprofTop(ctx, p.path)
+	for _, p := range []struct{ name, kind, path string }{
+		{"host", profileCPU, hostProf}, {"plugin", profileCPU, pluginProf}, {"baseline", profileCPU, baseProf},
+		{"host", profileAllocs, hostAllocs}, {"plugin", profileAllocs, pluginAllocs},
+	} {
+		top, err := pprofTop(ctx, p.path, p.kind)
 		if err != nil {
 			logf("profile %s: %v", p.path, err)
 			continue
@@ -515,7 +521,7 @@ func (b *bench) profilePhase(ctx context.Context) error {
 		if err := os.WriteFile(txt, top, 0o644); err != nil {
 			return err
 		}
-		b.rep.Profiles = append(b.rep.Profiles, profile{Process: p.name, Concurrency: c, Duration: b.opts.profileFor, Path: p.path, Top: string(top)})
+		b.rep.Profiles = append(b.rep.Profiles, profile{Process: p.name, Kind: p.kind, Concurrency: c, Duration: b.opts.profileFor, Path: p.path, Top: string(top)})
 	}
 	return nil
 }
@@ -535,16 +541,27 @@ func (b *bench) profileLoad(ctx context.Context, t loadTarget, c int) error {
 	return nil
 }
 
-// pprofTop returns the top functions of a CPU profile by cumulative and
-// by flat time, as go tool pprof prints them.
-func pprofTop(ctx context.Context, path string) ([]byte, error) {
+// The kinds of profile the -cpuprofile phase writes.
+const (
+	profileCPU    = "cpu"
+	profileAllocs = "allocs"
+)
+
+// pprofTop returns the top functions of a profile of kind profileCPU (by
+// time) or profileAllocs (by objects allocated), cumulative and flat, as go
+// tool pprof prints them.
+func pprofTop(ctx context.Context, path, kind string) ([]byte, error) {
 	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
 		return nil, errors.New("no profile written")
 	}
+	var index []string
+	if kind == profileAllocs {
+		index = []string{"-sample_index=alloc_objects"}
+	}
 	var out bytes.Buffer
 	for _, args := range [][]string{
-		{"tool", "pprof", "-top", "-cum", "-nodecount=40", path},
-		{"tool", "pprof", "-top", "-nodecount=30", path},
+		append(append([]string{"tool", "pprof", "-top", "-cum", "-nodecount=40"}, index...), path),
+		append(append([]string{"tool", "pprof", "-top", "-nodecount=30"}, index...), path),
 	} {
 		cmd := exec.CommandContext(ctx, "go", args...)
 		b, err := cmd.CombinedOutput()

@@ -3,7 +3,9 @@
 // its own, and the benchmark must not change it. It runs the same command
 // line code as host/cmd/modelhost; with MODELHOST_BENCH_CPUPROFILE set to a
 // file, it profiles the whole run and writes the profile when the command
-// returns (after SIGTERM's graceful shutdown).
+// returns (after SIGTERM's graceful shutdown). With
+// MODELHOST_BENCH_ALLOCPROFILE set to a file, it then also writes the
+// allocations of the whole run there (pprof's "allocs" profile).
 package main
 
 import (
@@ -15,8 +17,12 @@ import (
 	"github.com/modelhost/modelhost/host/internal/cli"
 )
 
-// EnvCPUProfile names the file the CPU profile is written to.
-const EnvCPUProfile = "MODELHOST_BENCH_CPUPROFILE"
+// EnvCPUProfile names the file the CPU profile is written to;
+// EnvAllocProfile the file of the allocation profile.
+const (
+	EnvCPUProfile   = "MODELHOST_BENCH_CPUPROFILE"
+	EnvAllocProfile = "MODELHOST_BENCH_ALLOCPROFILE"
+)
 
 func main() {
 	stop := func() {}
@@ -36,5 +42,24 @@ func main() {
 	}
 	code := cli.Main(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
 	stop()
+	if path := os.Getenv(EnvAllocProfile); path != "" {
+		if err := writeAllocs(path); err != nil {
+			fmt.Fprintf(os.Stderr, "profhost: allocation profile: %v\n", err)
+			code = 1
+		}
+	}
 	os.Exit(code)
+}
+
+// writeAllocs writes the allocations made since the start to path.
+func writeAllocs(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }

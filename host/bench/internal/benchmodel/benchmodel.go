@@ -37,6 +37,9 @@ const (
 	EnvCPUProfile = "BENCH_CPUPROFILE"
 	// EnvCPUProfileSeconds is the length of that profile.
 	EnvCPUProfileSeconds = "BENCH_CPUPROFILE_SECONDS"
+	// EnvAllocProfile, if set with EnvCPUProfile, is a file the plugin
+	// writes its allocations since its start to when the CPU profile ends.
+	EnvAllocProfile = "BENCH_ALLOCPROFILE"
 )
 
 // DefaultEchoName is the echo model's qualified name when EnvName is not
@@ -98,8 +101,10 @@ func FromEnv(getenv func(string) string) (sdk.MLModel, error) {
 }
 
 // ProfileFromEnv starts the CPU profile that EnvCPUProfile asks for, if
-// any; it stops by itself. A plugin is stopped by its host with os.Exit,
-// so the profile has a fixed length rather than ending with the process.
+// any; it stops by itself, and then the allocation profile EnvAllocProfile
+// asks for, if any, is written. A plugin is stopped by its host with
+// os.Exit, so the profiles have a fixed length rather than ending with the
+// process.
 func ProfileFromEnv(getenv func(string) string) error {
 	path := getenv(EnvCPUProfile)
 	if path == "" {
@@ -121,9 +126,17 @@ func ProfileFromEnv(getenv func(string) string) error {
 		_ = f.Close()
 		return err
 	}
+	allocs := getenv(EnvAllocProfile)
 	time.AfterFunc(time.Duration(seconds)*time.Second, func() {
 		pprof.StopCPUProfile()
 		_ = f.Close()
+		if allocs == "" {
+			return
+		}
+		if a, err := os.Create(allocs); err == nil {
+			_ = pprof.Lookup("allocs").WriteTo(a, 0)
+			_ = a.Close()
+		}
 	})
 	return nil
 }
