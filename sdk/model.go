@@ -30,7 +30,8 @@ type MLModel interface {
 // When the model that a plugin serves implements it, a batch prediction
 // (POST /api/models/{name}/predict/batch) makes one PredictBatch call with
 // the inputs that passed the host's schema validation; otherwise the plugin
-// calls Predict once per input, in order.
+// calls Predict once per input, in order. Models built by [NewModel]
+// implement it; [WithBatch] gives them a function of their own for it.
 type BatchPredictor interface {
 	// PredictBatch computes the output of each input. It returns one
 	// output per input, in the order of inputs, and either nil errs (every
