@@ -108,20 +108,23 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	overrides(cfg)
+
+	// Signals are caught before the first log line, so that whoever waits
+	// for "starting" may signal at once. SIGHUP reloads: its default action
+	// would end the host, and one sent during start-up is kept for when the
+	// host is up.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
 	// Log lines below warning level are written off the request path.
 	sink := logsink.New(stderr, 0)
 	defer sink.Close()
 	logger := newLogger(cfg.Log, sink)
 	logger.Info("starting", "version", version(), "config", *configPath, "plugin_directory", cfg.Plugins.Directory)
 
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	// SIGHUP reloads. Catch it before the plugins start: its default
-	// action would end the host, and one sent during start-up is kept
-	// for when the host is up.
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	srv, err := server.Start(ctx, cfg, logger, server.Options{ConfigPath: *configPath, Build: buildinfo.Read(), Overrides: overrides})
 	if err != nil {
 		logger.Error("cannot start", "error", err)
