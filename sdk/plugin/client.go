@@ -34,6 +34,9 @@ type RemoteModel struct {
 	inputSchema  json.RawMessage
 	outputSchema json.RawMessage
 	sdkVersion   string
+	// streams carries the predictions when the plugin serves
+	// PredictStream; nil for plugins of older SDKs.
+	streams *predictStreams
 }
 
 var _ sdk.MLModel = (*RemoteModel)(nil)
@@ -66,6 +69,9 @@ func Connect(ctx context.Context, protocol goplugin.ClientProtocol) (*RemoteMode
 		outputSchema: desc.GetOutputSchema(),
 		sdkVersion:   desc.GetSdkVersion(),
 	}
+	if desc.GetPredictStream() {
+		m.streams = &predictStreams{rpc: rpc}
+	}
 	if err := m.info.Validate(); err != nil {
 		return nil, err
 	}
@@ -90,10 +96,18 @@ func (m *RemoteModel) OutputSchema() json.RawMessage { return m.outputSchema }
 func (m *RemoteModel) SDKVersion() string { return m.sdkVersion }
 
 // Predict implements sdk.MLModel by calling the plugin. ctx's deadline
-// becomes the gRPC deadline. Errors match sdk.ErrInvalidInput (as an
-// *sdk.InputError), ErrModelFailed, ErrUnavailable, context.DeadlineExceeded
-// or context.Canceled.
+// becomes the prediction's deadline in the plugin, and canceling ctx
+// cancels it there. Errors match sdk.ErrInvalidInput (as an
+// *sdk.InputError), ErrModelFailed, ErrUnavailable, ErrProtocol,
+// context.DeadlineExceeded or context.Canceled.
+//
+// The prediction travels on the plugin's prediction stream when the plugin
+// serves one (SDK 0.2.0 and later) and the input is at most 64 KiB, else in
+// a Predict call of its own.
 func (m *RemoteModel) Predict(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
+	if m.streams != nil && len(input) <= maxStreamInput {
+		return m.streams.predict(ctx, input)
+	}
 	res, err := m.rpc.Predict(ctx, &modelpb.PredictRequest{Input: input})
 	if err != nil {
 		return nil, fromStatus(ctx, err)

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"sync"
+	"time"
 
 	"google.golang.org/grpc/status"
 
@@ -38,6 +40,7 @@ func newServer(model sdk.MLModel, logger *slog.Logger) *server {
 			InputSchema:   model.InputSchema(),
 			OutputSchema:  model.OutputSchema(),
 			SdkVersion:    SDKVersion,
+			PredictStream: true,
 		},
 		logger: logger,
 	}
@@ -56,6 +59,66 @@ func (s *server) Predict(ctx context.Context, req *modelpb.PredictRequest) (*mod
 		return nil, status.FromContextError(ctx.Err()).Err()
 	}
 	return res, nil
+}
+
+// PredictStream implements modelpb.ModelServiceServer: it serves the
+// predictions the host sends on one stream, each in its own goroutine under
+// its own context (canceled when the host sends a cancel for it, when its
+// timeout passes, or when the stream ends), and sends each answer with its
+// request's id as soon as it is ready. Errors of the model travel in the
+// answer, as in Predict; an answer whose call was canceled is still sent,
+// and the host ignores it.
+func (s *server) PredictStream(stream modelpb.ModelService_PredictStreamServer) error {
+	ctx := stream.Context()
+	var (
+		sendMu   sync.Mutex
+		mu       sync.Mutex
+		inFlight = map[uint64]context.CancelFunc{}
+	)
+	for {
+		req, err := stream.Recv()
+		if err != nil {
+			// The host closed the stream, or it broke: the predictions
+			// still running see their contexts canceled with ctx.
+			return err
+		}
+		id := req.GetId()
+		if req.GetCancel() {
+			mu.Lock()
+			cancel := inFlight[id]
+			mu.Unlock()
+			if cancel != nil {
+				cancel()
+			}
+			continue
+		}
+		var (
+			callCtx context.Context
+			cancel  context.CancelFunc
+		)
+		if t := req.GetTimeoutNanos(); t > 0 {
+			callCtx, cancel = context.WithTimeout(ctx, time.Duration(t))
+		} else {
+			callCtx, cancel = context.WithCancel(ctx)
+		}
+		mu.Lock()
+		inFlight[id] = cancel
+		mu.Unlock()
+		go func(input []byte) {
+			res := s.predictOne(callCtx, input)
+			timedOut := res.Error != nil && errors.Is(callCtx.Err(), context.DeadlineExceeded)
+			mu.Lock()
+			delete(inFlight, id)
+			mu.Unlock()
+			cancel()
+			sendMu.Lock()
+			err := stream.Send(&modelpb.PredictStreamResponse{Id: id, Output: res.GetOutput(), Error: res.GetError(), TimedOut: timedOut})
+			sendMu.Unlock()
+			if err != nil {
+				s.logger.Debug("cannot send a prediction on the stream", "id", id, "error", err)
+			}
+		}(req.GetInput())
+	}
 }
 
 // PredictBatch implements modelpb.ModelServiceServer. A model that

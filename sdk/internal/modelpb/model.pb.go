@@ -80,7 +80,7 @@ func (x ModelError_Kind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ModelError_Kind.Descriptor instead.
 func (ModelError_Kind) EnumDescriptor() ([]byte, []int) {
-	return file_model_proto_rawDescGZIP(), []int{6, 0}
+	return file_model_proto_rawDescGZIP(), []int{8, 0}
 }
 
 type DescribeRequest struct {
@@ -130,7 +130,9 @@ type DescribeResponse struct {
 	InputSchema  []byte `protobuf:"bytes,5,opt,name=input_schema,json=inputSchema,proto3" json:"input_schema,omitempty"`
 	OutputSchema []byte `protobuf:"bytes,6,opt,name=output_schema,json=outputSchema,proto3" json:"output_schema,omitempty"`
 	// Version of the SDK the plugin was built with, for diagnostics.
-	SdkVersion    string `protobuf:"bytes,7,opt,name=sdk_version,json=sdkVersion,proto3" json:"sdk_version,omitempty"`
+	SdkVersion string `protobuf:"bytes,7,opt,name=sdk_version,json=sdkVersion,proto3" json:"sdk_version,omitempty"`
+	// The plugin serves PredictStream (SDK 0.2.0 and later).
+	PredictStream bool `protobuf:"varint,8,opt,name=predict_stream,json=predictStream,proto3" json:"predict_stream,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -212,6 +214,13 @@ func (x *DescribeResponse) GetSdkVersion() string {
 		return x.SdkVersion
 	}
 	return ""
+}
+
+func (x *DescribeResponse) GetPredictStream() bool {
+	if x != nil {
+		return x.PredictStream
+	}
+	return false
 }
 
 type PredictRequest struct {
@@ -312,6 +321,152 @@ func (x *PredictResponse) GetError() *ModelError {
 	return nil
 }
 
+type PredictStreamRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Identifies the prediction on its stream.
+	Id uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The input as one JSON document.
+	Input []byte `protobuf:"bytes,2,opt,name=input,proto3" json:"input,omitempty"`
+	// The time the prediction may take, in nanoseconds, from when the plugin
+	// receives it (the host's deadline); 0 means none.
+	TimeoutNanos int64 `protobuf:"varint,3,opt,name=timeout_nanos,json=timeoutNanos,proto3" json:"timeout_nanos,omitempty"`
+	// If set, the host no longer waits for prediction id: its context is
+	// canceled, and input and timeout_nanos are unset.
+	Cancel        bool `protobuf:"varint,4,opt,name=cancel,proto3" json:"cancel,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PredictStreamRequest) Reset() {
+	*x = PredictStreamRequest{}
+	mi := &file_model_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PredictStreamRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PredictStreamRequest) ProtoMessage() {}
+
+func (x *PredictStreamRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_model_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PredictStreamRequest.ProtoReflect.Descriptor instead.
+func (*PredictStreamRequest) Descriptor() ([]byte, []int) {
+	return file_model_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *PredictStreamRequest) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *PredictStreamRequest) GetInput() []byte {
+	if x != nil {
+		return x.Input
+	}
+	return nil
+}
+
+func (x *PredictStreamRequest) GetTimeoutNanos() int64 {
+	if x != nil {
+		return x.TimeoutNanos
+	}
+	return 0
+}
+
+func (x *PredictStreamRequest) GetCancel() bool {
+	if x != nil {
+		return x.Cancel
+	}
+	return false
+}
+
+type PredictStreamResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The id of the request answered.
+	Id uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The output as one JSON document; empty when error is set.
+	Output []byte      `protobuf:"bytes,2,opt,name=output,proto3" json:"output,omitempty"`
+	Error  *ModelError `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	// The prediction failed because its timeout passed (error is set): the
+	// host answers as for a call whose deadline expired.
+	TimedOut      bool `protobuf:"varint,4,opt,name=timed_out,json=timedOut,proto3" json:"timed_out,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PredictStreamResponse) Reset() {
+	*x = PredictStreamResponse{}
+	mi := &file_model_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PredictStreamResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PredictStreamResponse) ProtoMessage() {}
+
+func (x *PredictStreamResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_model_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PredictStreamResponse.ProtoReflect.Descriptor instead.
+func (*PredictStreamResponse) Descriptor() ([]byte, []int) {
+	return file_model_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *PredictStreamResponse) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *PredictStreamResponse) GetOutput() []byte {
+	if x != nil {
+		return x.Output
+	}
+	return nil
+}
+
+func (x *PredictStreamResponse) GetError() *ModelError {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+func (x *PredictStreamResponse) GetTimedOut() bool {
+	if x != nil {
+		return x.TimedOut
+	}
+	return false
+}
+
 type PredictBatchRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Inputs        [][]byte               `protobuf:"bytes,1,rep,name=inputs,proto3" json:"inputs,omitempty"`
@@ -321,7 +476,7 @@ type PredictBatchRequest struct {
 
 func (x *PredictBatchRequest) Reset() {
 	*x = PredictBatchRequest{}
-	mi := &file_model_proto_msgTypes[4]
+	mi := &file_model_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -333,7 +488,7 @@ func (x *PredictBatchRequest) String() string {
 func (*PredictBatchRequest) ProtoMessage() {}
 
 func (x *PredictBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_model_proto_msgTypes[4]
+	mi := &file_model_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -346,7 +501,7 @@ func (x *PredictBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PredictBatchRequest.ProtoReflect.Descriptor instead.
 func (*PredictBatchRequest) Descriptor() ([]byte, []int) {
-	return file_model_proto_rawDescGZIP(), []int{4}
+	return file_model_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *PredictBatchRequest) GetInputs() [][]byte {
@@ -366,7 +521,7 @@ type PredictBatchResponse struct {
 
 func (x *PredictBatchResponse) Reset() {
 	*x = PredictBatchResponse{}
-	mi := &file_model_proto_msgTypes[5]
+	mi := &file_model_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -378,7 +533,7 @@ func (x *PredictBatchResponse) String() string {
 func (*PredictBatchResponse) ProtoMessage() {}
 
 func (x *PredictBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_model_proto_msgTypes[5]
+	mi := &file_model_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -391,7 +546,7 @@ func (x *PredictBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PredictBatchResponse.ProtoReflect.Descriptor instead.
 func (*PredictBatchResponse) Descriptor() ([]byte, []int) {
-	return file_model_proto_rawDescGZIP(), []int{5}
+	return file_model_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PredictBatchResponse) GetResults() []*PredictResponse {
@@ -413,7 +568,7 @@ type ModelError struct {
 
 func (x *ModelError) Reset() {
 	*x = ModelError{}
-	mi := &file_model_proto_msgTypes[6]
+	mi := &file_model_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -425,7 +580,7 @@ func (x *ModelError) String() string {
 func (*ModelError) ProtoMessage() {}
 
 func (x *ModelError) ProtoReflect() protoreflect.Message {
-	mi := &file_model_proto_msgTypes[6]
+	mi := &file_model_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -438,7 +593,7 @@ func (x *ModelError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModelError.ProtoReflect.Descriptor instead.
 func (*ModelError) Descriptor() ([]byte, []int) {
-	return file_model_proto_rawDescGZIP(), []int{6}
+	return file_model_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ModelError) GetKind() ModelError_Kind {
@@ -473,7 +628,7 @@ type FieldError struct {
 
 func (x *FieldError) Reset() {
 	*x = FieldError{}
-	mi := &file_model_proto_msgTypes[7]
+	mi := &file_model_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -485,7 +640,7 @@ func (x *FieldError) String() string {
 func (*FieldError) ProtoMessage() {}
 
 func (x *FieldError) ProtoReflect() protoreflect.Message {
-	mi := &file_model_proto_msgTypes[7]
+	mi := &file_model_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -498,7 +653,7 @@ func (x *FieldError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldError.ProtoReflect.Descriptor instead.
 func (*FieldError) Descriptor() ([]byte, []int) {
-	return file_model_proto_rawDescGZIP(), []int{7}
+	return file_model_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *FieldError) GetPointer() string {
@@ -520,7 +675,7 @@ var File_model_proto protoreflect.FileDescriptor
 const file_model_proto_rawDesc = "" +
 	"\n" +
 	"\vmodel.proto\x12\x13modelhost.plugin.v1\"\x11\n" +
-	"\x0fDescribeRequest\"\x81\x02\n" +
+	"\x0fDescribeRequest\"\xa8\x02\n" +
 	"\x10DescribeResponse\x12%\n" +
 	"\x0equalified_name\x18\x01 \x01(\tR\rqualifiedName\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12 \n" +
@@ -529,12 +684,23 @@ const file_model_proto_rawDesc = "" +
 	"\finput_schema\x18\x05 \x01(\fR\vinputSchema\x12#\n" +
 	"\routput_schema\x18\x06 \x01(\fR\foutputSchema\x12\x1f\n" +
 	"\vsdk_version\x18\a \x01(\tR\n" +
-	"sdkVersion\"&\n" +
+	"sdkVersion\x12%\n" +
+	"\x0epredict_stream\x18\b \x01(\bR\rpredictStream\"&\n" +
 	"\x0ePredictRequest\x12\x14\n" +
 	"\x05input\x18\x01 \x01(\fR\x05input\"`\n" +
 	"\x0fPredictResponse\x12\x16\n" +
 	"\x06output\x18\x01 \x01(\fR\x06output\x125\n" +
-	"\x05error\x18\x02 \x01(\v2\x1f.modelhost.plugin.v1.ModelErrorR\x05error\"-\n" +
+	"\x05error\x18\x02 \x01(\v2\x1f.modelhost.plugin.v1.ModelErrorR\x05error\"y\n" +
+	"\x14PredictStreamRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x14\n" +
+	"\x05input\x18\x02 \x01(\fR\x05input\x12#\n" +
+	"\rtimeout_nanos\x18\x03 \x01(\x03R\ftimeoutNanos\x12\x16\n" +
+	"\x06cancel\x18\x04 \x01(\bR\x06cancel\"\x93\x01\n" +
+	"\x15PredictStreamResponse\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x16\n" +
+	"\x06output\x18\x02 \x01(\fR\x06output\x125\n" +
+	"\x05error\x18\x03 \x01(\v2\x1f.modelhost.plugin.v1.ModelErrorR\x05error\x12\x1b\n" +
+	"\ttimed_out\x18\x04 \x01(\bR\btimedOut\"-\n" +
 	"\x13PredictBatchRequest\x12\x16\n" +
 	"\x06inputs\x18\x01 \x03(\fR\x06inputs\"V\n" +
 	"\x14PredictBatchResponse\x12>\n" +
@@ -551,11 +717,12 @@ const file_model_proto_rawDesc = "" +
 	"\n" +
 	"FieldError\x12\x18\n" +
 	"\apointer\x18\x01 \x01(\tR\apointer\x12\x16\n" +
-	"\x06detail\x18\x02 \x01(\tR\x06detail2\xa2\x02\n" +
+	"\x06detail\x18\x02 \x01(\tR\x06detail2\x8e\x03\n" +
 	"\fModelService\x12W\n" +
 	"\bDescribe\x12$.modelhost.plugin.v1.DescribeRequest\x1a%.modelhost.plugin.v1.DescribeResponse\x12T\n" +
 	"\aPredict\x12#.modelhost.plugin.v1.PredictRequest\x1a$.modelhost.plugin.v1.PredictResponse\x12c\n" +
-	"\fPredictBatch\x12(.modelhost.plugin.v1.PredictBatchRequest\x1a).modelhost.plugin.v1.PredictBatchResponseB5Z3github.com/modelhost/modelhost/sdk/internal/modelpbb\x06proto3"
+	"\fPredictBatch\x12(.modelhost.plugin.v1.PredictBatchRequest\x1a).modelhost.plugin.v1.PredictBatchResponse\x12j\n" +
+	"\rPredictStream\x12).modelhost.plugin.v1.PredictStreamRequest\x1a*.modelhost.plugin.v1.PredictStreamResponse(\x010\x01B5Z3github.com/modelhost/modelhost/sdk/internal/modelpbb\x06proto3"
 
 var (
 	file_model_proto_rawDescOnce sync.Once
@@ -570,34 +737,39 @@ func file_model_proto_rawDescGZIP() []byte {
 }
 
 var file_model_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_model_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_model_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_model_proto_goTypes = []any{
-	(ModelError_Kind)(0),         // 0: modelhost.plugin.v1.ModelError.Kind
-	(*DescribeRequest)(nil),      // 1: modelhost.plugin.v1.DescribeRequest
-	(*DescribeResponse)(nil),     // 2: modelhost.plugin.v1.DescribeResponse
-	(*PredictRequest)(nil),       // 3: modelhost.plugin.v1.PredictRequest
-	(*PredictResponse)(nil),      // 4: modelhost.plugin.v1.PredictResponse
-	(*PredictBatchRequest)(nil),  // 5: modelhost.plugin.v1.PredictBatchRequest
-	(*PredictBatchResponse)(nil), // 6: modelhost.plugin.v1.PredictBatchResponse
-	(*ModelError)(nil),           // 7: modelhost.plugin.v1.ModelError
-	(*FieldError)(nil),           // 8: modelhost.plugin.v1.FieldError
+	(ModelError_Kind)(0),          // 0: modelhost.plugin.v1.ModelError.Kind
+	(*DescribeRequest)(nil),       // 1: modelhost.plugin.v1.DescribeRequest
+	(*DescribeResponse)(nil),      // 2: modelhost.plugin.v1.DescribeResponse
+	(*PredictRequest)(nil),        // 3: modelhost.plugin.v1.PredictRequest
+	(*PredictResponse)(nil),       // 4: modelhost.plugin.v1.PredictResponse
+	(*PredictStreamRequest)(nil),  // 5: modelhost.plugin.v1.PredictStreamRequest
+	(*PredictStreamResponse)(nil), // 6: modelhost.plugin.v1.PredictStreamResponse
+	(*PredictBatchRequest)(nil),   // 7: modelhost.plugin.v1.PredictBatchRequest
+	(*PredictBatchResponse)(nil),  // 8: modelhost.plugin.v1.PredictBatchResponse
+	(*ModelError)(nil),            // 9: modelhost.plugin.v1.ModelError
+	(*FieldError)(nil),            // 10: modelhost.plugin.v1.FieldError
 }
 var file_model_proto_depIdxs = []int32{
-	7, // 0: modelhost.plugin.v1.PredictResponse.error:type_name -> modelhost.plugin.v1.ModelError
-	4, // 1: modelhost.plugin.v1.PredictBatchResponse.results:type_name -> modelhost.plugin.v1.PredictResponse
-	0, // 2: modelhost.plugin.v1.ModelError.kind:type_name -> modelhost.plugin.v1.ModelError.Kind
-	8, // 3: modelhost.plugin.v1.ModelError.fields:type_name -> modelhost.plugin.v1.FieldError
-	1, // 4: modelhost.plugin.v1.ModelService.Describe:input_type -> modelhost.plugin.v1.DescribeRequest
-	3, // 5: modelhost.plugin.v1.ModelService.Predict:input_type -> modelhost.plugin.v1.PredictRequest
-	5, // 6: modelhost.plugin.v1.ModelService.PredictBatch:input_type -> modelhost.plugin.v1.PredictBatchRequest
-	2, // 7: modelhost.plugin.v1.ModelService.Describe:output_type -> modelhost.plugin.v1.DescribeResponse
-	4, // 8: modelhost.plugin.v1.ModelService.Predict:output_type -> modelhost.plugin.v1.PredictResponse
-	6, // 9: modelhost.plugin.v1.ModelService.PredictBatch:output_type -> modelhost.plugin.v1.PredictBatchResponse
-	7, // [7:10] is the sub-list for method output_type
-	4, // [4:7] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	9,  // 0: modelhost.plugin.v1.PredictResponse.error:type_name -> modelhost.plugin.v1.ModelError
+	9,  // 1: modelhost.plugin.v1.PredictStreamResponse.error:type_name -> modelhost.plugin.v1.ModelError
+	4,  // 2: modelhost.plugin.v1.PredictBatchResponse.results:type_name -> modelhost.plugin.v1.PredictResponse
+	0,  // 3: modelhost.plugin.v1.ModelError.kind:type_name -> modelhost.plugin.v1.ModelError.Kind
+	10, // 4: modelhost.plugin.v1.ModelError.fields:type_name -> modelhost.plugin.v1.FieldError
+	1,  // 5: modelhost.plugin.v1.ModelService.Describe:input_type -> modelhost.plugin.v1.DescribeRequest
+	3,  // 6: modelhost.plugin.v1.ModelService.Predict:input_type -> modelhost.plugin.v1.PredictRequest
+	7,  // 7: modelhost.plugin.v1.ModelService.PredictBatch:input_type -> modelhost.plugin.v1.PredictBatchRequest
+	5,  // 8: modelhost.plugin.v1.ModelService.PredictStream:input_type -> modelhost.plugin.v1.PredictStreamRequest
+	2,  // 9: modelhost.plugin.v1.ModelService.Describe:output_type -> modelhost.plugin.v1.DescribeResponse
+	4,  // 10: modelhost.plugin.v1.ModelService.Predict:output_type -> modelhost.plugin.v1.PredictResponse
+	8,  // 11: modelhost.plugin.v1.ModelService.PredictBatch:output_type -> modelhost.plugin.v1.PredictBatchResponse
+	6,  // 12: modelhost.plugin.v1.ModelService.PredictStream:output_type -> modelhost.plugin.v1.PredictStreamResponse
+	9,  // [9:13] is the sub-list for method output_type
+	5,  // [5:9] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_model_proto_init() }
@@ -611,7 +783,7 @@ func file_model_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_model_proto_rawDesc), len(file_model_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   8,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

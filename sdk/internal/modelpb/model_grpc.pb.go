@@ -30,9 +30,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ModelService_Describe_FullMethodName     = "/modelhost.plugin.v1.ModelService/Describe"
-	ModelService_Predict_FullMethodName      = "/modelhost.plugin.v1.ModelService/Predict"
-	ModelService_PredictBatch_FullMethodName = "/modelhost.plugin.v1.ModelService/PredictBatch"
+	ModelService_Describe_FullMethodName      = "/modelhost.plugin.v1.ModelService/Describe"
+	ModelService_Predict_FullMethodName       = "/modelhost.plugin.v1.ModelService/Predict"
+	ModelService_PredictBatch_FullMethodName  = "/modelhost.plugin.v1.ModelService/PredictBatch"
+	ModelService_PredictStream_FullMethodName = "/modelhost.plugin.v1.ModelService/PredictStream"
 )
 
 // ModelServiceClient is the client API for ModelService service.
@@ -48,6 +49,12 @@ type ModelServiceClient interface {
 	Predict(ctx context.Context, in *PredictRequest, opts ...grpc.CallOption) (*PredictResponse, error)
 	// PredictBatch computes one output or error per input, in order.
 	PredictBatch(ctx context.Context, in *PredictBatchRequest, opts ...grpc.CallOption) (*PredictBatchResponse, error)
+	// PredictStream carries many Predict calls on one long-lived stream, for
+	// the host to use instead of Predict when Describe says the plugin serves
+	// it: a message each way per prediction costs far less than a call. Each
+	// request has an id unique on its stream, and the plugin answers it with
+	// that id, in any order; predictions run concurrently.
+	PredictStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[PredictStreamRequest, PredictStreamResponse], error)
 }
 
 type modelServiceClient struct {
@@ -88,6 +95,19 @@ func (c *modelServiceClient) PredictBatch(ctx context.Context, in *PredictBatchR
 	return out, nil
 }
 
+func (c *modelServiceClient) PredictStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[PredictStreamRequest, PredictStreamResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &ModelService_ServiceDesc.Streams[0], ModelService_PredictStream_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[PredictStreamRequest, PredictStreamResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ModelService_PredictStreamClient = grpc.BidiStreamingClient[PredictStreamRequest, PredictStreamResponse]
+
 // ModelServiceServer is the server API for ModelService service.
 // All implementations must embed UnimplementedModelServiceServer
 // for forward compatibility.
@@ -101,6 +121,12 @@ type ModelServiceServer interface {
 	Predict(context.Context, *PredictRequest) (*PredictResponse, error)
 	// PredictBatch computes one output or error per input, in order.
 	PredictBatch(context.Context, *PredictBatchRequest) (*PredictBatchResponse, error)
+	// PredictStream carries many Predict calls on one long-lived stream, for
+	// the host to use instead of Predict when Describe says the plugin serves
+	// it: a message each way per prediction costs far less than a call. Each
+	// request has an id unique on its stream, and the plugin answers it with
+	// that id, in any order; predictions run concurrently.
+	PredictStream(grpc.BidiStreamingServer[PredictStreamRequest, PredictStreamResponse]) error
 	mustEmbedUnimplementedModelServiceServer()
 }
 
@@ -119,6 +145,9 @@ func (UnimplementedModelServiceServer) Predict(context.Context, *PredictRequest)
 }
 func (UnimplementedModelServiceServer) PredictBatch(context.Context, *PredictBatchRequest) (*PredictBatchResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method PredictBatch not implemented")
+}
+func (UnimplementedModelServiceServer) PredictStream(grpc.BidiStreamingServer[PredictStreamRequest, PredictStreamResponse]) error {
+	return status.Error(codes.Unimplemented, "method PredictStream not implemented")
 }
 func (UnimplementedModelServiceServer) mustEmbedUnimplementedModelServiceServer() {}
 func (UnimplementedModelServiceServer) testEmbeddedByValue()                      {}
@@ -195,6 +224,13 @@ func _ModelService_PredictBatch_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ModelService_PredictStream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(ModelServiceServer).PredictStream(&grpc.GenericServerStream[PredictStreamRequest, PredictStreamResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ModelService_PredictStreamServer = grpc.BidiStreamingServer[PredictStreamRequest, PredictStreamResponse]
+
 // ModelService_ServiceDesc is the grpc.ServiceDesc for ModelService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -215,6 +251,13 @@ var ModelService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _ModelService_PredictBatch_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "PredictStream",
+			Handler:       _ModelService_PredictStream_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "model.proto",
 }
