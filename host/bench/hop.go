@@ -19,7 +19,9 @@ import (
 // hop is a plugin launched by the benchmark itself with go-plugin, as the
 // host's launcher launches plugins (gRPC, AutoMTLS, a Unix socket, the
 // SDK's dial options), for measuring the bare round trip of a prediction:
-// RemoteModel.Predict with no HTTP and no host in between.
+// a unary gRPC call (RemoteModel.PredictUnary, not the prediction stream
+// the host uses) with no HTTP and no host in between, the floor as the
+// issue defines it.
 type hop struct {
 	client *goplugin.Client
 	model  *plugin.RemoteModel
@@ -82,7 +84,7 @@ type hopWorker struct {
 func (w *hopWorker) Do(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, w.timeout)
 	defer cancel()
-	out, err := w.model.Predict(ctx, w.input)
+	out, err := w.model.PredictUnary(ctx, w.input)
 	if err != nil {
 		return err
 	}

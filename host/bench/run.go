@@ -246,7 +246,7 @@ func (b *bench) mainPhase(ctx context.Context) error {
 			loadgen.HTTPRequest{Addr: host.Addr, Path: irisPath, Body: b.input, Expect: b.irisOut}),
 		httpTarget(nameHostEcho, "an echo model (returns its input) through the host and its plugin process", host,
 			loadgen.HTTPRequest{Addr: host.Addr, Path: echoPath, Body: b.input, Expect: b.input}),
-		{name: nameHop, desc: "RemoteModel.Predict to an echo plugin launched with go-plugin (gRPC, AutoMTLS, Unix socket), no HTTP",
+		{name: nameHop, desc: "one unary gRPC call (RemoteModel.PredictUnary) to an echo plugin launched with go-plugin (gRPC, AutoMTLS, Unix socket), no HTTP",
 			newWorker: func(int) (loadgen.Worker, error) { return hop.worker(b.input, b.input, predictTimeout), nil }},
 	}
 	if err := check(ctx, targets); err != nil {

@@ -108,6 +108,13 @@ func (m *RemoteModel) Predict(ctx context.Context, input json.RawMessage) (json.
 	if m.streams != nil && len(input) <= maxStreamInput {
 		return m.streams.predict(ctx, input)
 	}
+	return m.PredictUnary(ctx, input)
+}
+
+// PredictUnary is Predict in a gRPC call of its own, never on the
+// prediction stream: the protocol's first form, which plugins of every SDK
+// serve. The benchmark measures the bare round trip with it.
+func (m *RemoteModel) PredictUnary(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
 	res, err := m.rpc.Predict(ctx, &modelpb.PredictRequest{Input: input})
 	if err != nil {
 		return nil, fromStatus(ctx, err)
