@@ -105,8 +105,11 @@ func (m *RemoteModel) SDKVersion() string { return m.sdkVersion }
 // serves one (SDK 0.2.0 and later) and the input is at most 64 KiB, else in
 // a Predict call of its own.
 func (m *RemoteModel) Predict(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
-	if m.streams != nil && len(input) <= maxStreamInput {
-		return m.streams.predict(ctx, input)
+	if m.streams != nil && !m.streams.off.Load() && len(input) <= maxStreamInput {
+		out, err := m.streams.predict(ctx, input)
+		if !errors.Is(err, errNoStream) {
+			return out, err
+		}
 	}
 	return m.PredictUnary(ctx, input)
 }

@@ -10,6 +10,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/modelhost/modelhost/sdk/internal/modelpb"
 )
 
@@ -28,6 +31,9 @@ const maxStreamInput = 64 << 10
 type predictStreams struct {
 	rpc  modelpb.ModelServiceClient
 	next atomic.Uint64 // the last id used, on any stream
+	// off is set when the plugin turns out not to serve PredictStream
+	// although Describe said it does: predictions go in calls from then on.
+	off atomic.Bool
 
 	mu  sync.Mutex
 	cur *predictStream // nil before the first prediction
@@ -36,8 +42,9 @@ type predictStreams struct {
 // predictStream is one PredictStream call and the predictions waiting for
 // their answers on it.
 type predictStream struct {
-	stream modelpb.ModelService_PredictStreamClient
-	end    context.CancelFunc // ends the call
+	streams *predictStreams
+	stream  modelpb.ModelService_PredictStreamClient
+	end     context.CancelFunc // ends the call
 
 	sendMu sync.Mutex // Send is not safe for concurrent use
 
@@ -45,6 +52,10 @@ type predictStream struct {
 	pending map[uint64]chan<- streamResult
 	err     error // why the stream broke; once set, it takes no predictions
 }
+
+// errNoStream fails the predictions sent on a stream the plugin does not
+// serve after all; RemoteModel.Predict sends them again in calls.
+var errNoStream = errors.New("the plugin does not serve PredictStream")
 
 // streamResult is the answer to one prediction, or why there is none.
 type streamResult struct {
@@ -113,7 +124,7 @@ func (p *predictStreams) stream() (*predictStream, error) {
 		end()
 		return nil, err
 	}
-	p.cur = &predictStream{stream: stream, end: end, pending: map[uint64]chan<- streamResult{}}
+	p.cur = &predictStream{streams: p, stream: stream, end: end, pending: map[uint64]chan<- streamResult{}}
 	go p.cur.receive()
 	return p.cur, nil
 }
@@ -139,9 +150,14 @@ func (s *predictStream) receive() {
 
 // fail ends the stream after err, failing every prediction waiting on it.
 func (s *predictStream) fail(err error) {
-	if errors.Is(err, io.EOF) {
+	switch {
+	case status.Code(err) == codes.Unimplemented:
+		// The plugin ran none of the predictions: they may be sent again.
+		s.streams.off.Store(true)
+		err = errNoStream
+	case errors.Is(err, io.EOF):
 		err = fmt.Errorf("%w: the plugin ended the prediction stream", ErrUnavailable)
-	} else {
+	default:
 		// The stream's context is canceled only here, so a Canceled
 		// status means the connection closed: the plugin has gone.
 		err = fromStatus(context.Background(), err)

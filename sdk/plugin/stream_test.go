@@ -13,10 +13,13 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/modelhost/modelhost/sdk"
+	"github.com/modelhost/modelhost/sdk/internal/modelpb"
 )
 
 // streamModel is a hand-written model for the stream's tests: it echoes
@@ -52,11 +55,19 @@ func (m *streamModel) Predict(ctx context.Context, input json.RawMessage) (json.
 // does, and also returns the server, to stop it.
 func serveStream(t *testing.T, model sdk.MLModel) (*RemoteModel, *grpc.Server) {
 	t.Helper()
-	srv := grpc.NewServer(grpcServerOptions()...)
-	p := &grpcPlugin{server: newServer(model, newSlogLogger(hclog.NewNullLogger()))}
-	if err := p.GRPCServer(nil, srv); err != nil {
-		t.Fatal(err)
+	remote, srv := serveService(t, newServer(model, newSlogLogger(hclog.NewNullLogger())))
+	if remote.streams == nil {
+		t.Fatal("the plugin does not say it serves PredictStream")
 	}
+	return remote, srv
+}
+
+// serveService serves svc as the model service over an in-memory gRPC
+// connection and returns the host's view of it and the server.
+func serveService(t *testing.T, svc modelpb.ModelServiceServer) (*RemoteModel, *grpc.Server) {
+	t.Helper()
+	srv := grpc.NewServer(grpcServerOptions()...)
+	modelpb.RegisterModelServiceServer(srv, svc)
 	ln := bufconn.Listen(1 << 20)
 	go func() { _ = srv.Serve(ln) }()
 	conn, err := grpc.NewClient("passthrough:///stream", append(GRPCDialOptions(),
@@ -73,9 +84,6 @@ func serveStream(t *testing.T, model sdk.MLModel) (*RemoteModel, *grpc.Server) {
 	remote, err := Connect(context.Background(), testProtocol{conn: conn})
 	if err != nil {
 		t.Fatal(err)
-	}
-	if remote.streams == nil {
-		t.Fatal("the plugin does not say it serves PredictStream")
 	}
 	return remote, srv
 }
@@ -202,5 +210,27 @@ func TestStreamLeavesLargeInputsAndOldPluginsToCalls(t *testing.T) {
 	remote.streams = nil
 	if out, err := remote.Predict(context.Background(), json.RawMessage(`{"b":2}`)); err != nil || string(out) != `{"b":2}` {
 		t.Errorf("Predict without a stream = %s, %v", out, err)
+	}
+}
+
+// noStreamServer says in Describe that it serves PredictStream, as every
+// server of this SDK does, but answers it Unimplemented, as a server built
+// without it would.
+type noStreamServer struct{ *server }
+
+func (noStreamServer) PredictStream(modelpb.ModelService_PredictStreamServer) error {
+	return status.Error(codes.Unimplemented, "method PredictStream not implemented")
+}
+
+func TestStreamUnimplementedFallsBackToCalls(t *testing.T) {
+	remote, _ := serveService(t, noStreamServer{newServer(newStreamModel(), newSlogLogger(hclog.NewNullLogger()))})
+	for i := range 3 {
+		in := fmt.Sprintf(`{"i":%d}`, i)
+		if out, err := remote.Predict(context.Background(), json.RawMessage(in)); err != nil || string(out) != in {
+			t.Fatalf("Predict(%s) = %s, %v; want the input back", in, out, err)
+		}
+	}
+	if !remote.streams.off.Load() {
+		t.Error("the stream is still in use after Unimplemented")
 	}
 }
