@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -75,6 +76,31 @@ func (s *server) PredictStream(stream modelpb.ModelService_PredictStreamServer) 
 		mu       sync.Mutex
 		inFlight = map[uint64]context.CancelFunc{}
 	)
+	// Predictions run on workers that outlive them, so that the stack a
+	// prediction grew is there for the next one (a new goroutine would
+	// grow it again, a fifth of a plugin's CPU at concurrency 64); when
+	// every worker is busy, a prediction gets a goroutine of its own.
+	work := make(chan func())
+	defer close(work)
+	workers := 0
+	run := func(f func()) {
+		select {
+		case work <- f:
+			return
+		default:
+		}
+		if workers < predictWorkers() {
+			workers++
+			go func() {
+				f()
+				for f := range work {
+					f()
+				}
+			}()
+			return
+		}
+		go f()
+	}
 	for {
 		req, err := stream.Recv()
 		if err != nil {
@@ -104,7 +130,8 @@ func (s *server) PredictStream(stream modelpb.ModelService_PredictStreamServer) 
 		mu.Lock()
 		inFlight[id] = cancel
 		mu.Unlock()
-		go func(input []byte) {
+		input := req.GetInput()
+		run(func() {
 			res := s.predictOne(callCtx, input)
 			timedOut := res.Error != nil && errors.Is(callCtx.Err(), context.DeadlineExceeded)
 			mu.Lock()
@@ -117,8 +144,15 @@ func (s *server) PredictStream(stream modelpb.ModelService_PredictStreamServer) 
 			if err != nil {
 				s.logger.Debug("cannot send a prediction on the stream", "id", id, "error", err)
 			}
-		}(req.GetInput())
+		})
 	}
+}
+
+// predictWorkers is the number of workers of a prediction stream: four per
+// processor the Go runtime may use, so that a model that waits (on I/O, a
+// lock) leaves workers for the others.
+func predictWorkers() int {
+	return 4 * runtime.GOMAXPROCS(0)
 }
 
 // PredictBatch implements modelpb.ModelServiceServer. A model that
