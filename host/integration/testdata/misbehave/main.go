@@ -77,6 +77,8 @@ func main() {
 func predict(ctx context.Context, in input) (output, error) {
 	switch in.Action {
 	case "hang":
+		// The log line lets a test see that the call reached the model.
+		sdk.Logger(ctx).Info("hang started", "marker", in.Message)
 		select {} // ignores ctx: only the host's deadline ends the call
 	case "print":
 		fmt.Println("stdout-line " + in.Message)

@@ -38,9 +38,14 @@ func main() {
 func predict(ctx context.Context, in input) (output, error) {
 	switch in.Action {
 	case "sleep":
+		// The log lines let a test see that the prediction reached the
+		// model, and that the model saw its context end (message is the
+		// test's marker).
+		sdk.Logger(ctx).Info("sleep started", "marker", in.Message)
 		select {
 		case <-time.After(time.Duration(in.Millis) * time.Millisecond):
 		case <-ctx.Done():
+			sdk.Logger(ctx).Info("sleep interrupted", "marker", in.Message, "reason", ctx.Err().Error())
 			return output{}, ctx.Err()
 		}
 	case "fail":
