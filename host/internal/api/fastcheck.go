@@ -84,109 +84,68 @@ func (p *fastParser) check(f *fastSchema, depth int) bool {
 }
 
 func (p *fastParser) checkArray(f *fastSchema, depth int) bool {
-	p.pos++ // '['
-	p.skipSpace()
 	n := 0
-	if p.pos < len(p.body) && p.body[p.pos] == ']' {
-		p.pos++
-	} else {
-		for {
-			var item *fastSchema
-			switch {
-			case n < len(f.prefix):
-				item = f.prefix[n]
-			case f.items != nil:
-				item = f.items
-			}
-			if !p.check(item, depth+1) {
-				return false
-			}
-			n++
-			p.skipSpace()
-			if p.pos >= len(p.body) {
-				return false
-			}
-			if p.body[p.pos] == ']' {
-				p.pos++
-				break
-			}
-			if p.body[p.pos] != ',' {
-				return false
-			}
-			p.pos++
-			p.skipSpace()
+	for more := !p.open(']'); more; n++ {
+		var item *fastSchema
+		switch {
+		case n < len(f.prefix):
+			item = f.prefix[n]
+		case f.items != nil:
+			item = f.items
+		}
+		if !p.check(item, depth+1) {
+			return false
+		}
+		var ok bool
+		if more, ok = p.next(']'); !ok {
+			return false
 		}
 	}
 	return (f.minItems < 0 || n >= f.minItems) && (f.maxItems < 0 || n <= f.maxItems)
 }
 
 func (p *fastParser) checkObject(f *fastSchema, depth int) bool {
-	p.pos++ // '{'
-	p.skipSpace()
 	var small [fastMaxLinearKeys]string
 	keys := small[:0]
 	var many map[string]struct{}
-	if p.pos < len(p.body) && p.body[p.pos] == '}' {
-		p.pos++
-	} else {
-		for {
-			if p.pos >= len(p.body) || p.body[p.pos] != '"' {
+	for more := !p.open('}'); more; {
+		key, ok := p.key()
+		if !ok {
+			return false
+		}
+		if many != nil {
+			if _, dup := many[key]; dup {
 				return false
 			}
-			key, ok := p.string()
-			if !ok {
-				return false
-			}
-			if many != nil {
-				if _, dup := many[key]; dup {
+			many[key] = struct{}{}
+		} else {
+			for _, k := range keys {
+				if k == key {
 					return false
 				}
-				many[key] = struct{}{}
-			} else {
+			}
+			if len(keys) == fastMaxLinearKeys {
+				many = make(map[string]struct{}, 2*fastMaxLinearKeys)
 				for _, k := range keys {
-					if k == key {
-						return false
-					}
+					many[k] = struct{}{}
 				}
-				if len(keys) == fastMaxLinearKeys {
-					many = make(map[string]struct{}, 2*fastMaxLinearKeys)
-					for _, k := range keys {
-						many[k] = struct{}{}
-					}
-					many[key] = struct{}{}
-				}
+				many[key] = struct{}{}
 			}
-			keys = append(keys, key)
-			p.skipSpace()
-			if p.pos >= len(p.body) || p.body[p.pos] != ':' {
-				return false
-			}
-			p.pos++
-			p.skipSpace()
-			ps, known := f.props[key]
-			switch {
-			case known:
-			case f.addlFalse:
-				return false
-			case f.addl != nil:
-				ps = f.addl
-			}
-			if !p.check(ps, depth+1) {
-				return false
-			}
-			p.skipSpace()
-			if p.pos >= len(p.body) {
-				return false
-			}
-			if p.body[p.pos] == '}' {
-				p.pos++
-				break
-			}
-			if p.body[p.pos] != ',' {
-				return false
-			}
-			p.pos++
-			p.skipSpace()
+		}
+		keys = append(keys, key)
+		ps, known := f.props[key]
+		switch {
+		case known:
+		case f.addlFalse:
+			return false
+		case f.addl != nil:
+			ps = f.addl
+		}
+		if !p.check(ps, depth+1) {
+			return false
+		}
+		if more, ok = p.next('}'); !ok {
+			return false
 		}
 	}
 	if (f.minProps >= 0 && len(keys) < f.minProps) || (f.maxProps >= 0 && len(keys) > f.maxProps) {

@@ -267,24 +267,12 @@ func fastHex4(b []byte, i int) (rune, bool) {
 // array reads an array at depth. If raw is not nil, it also sets *raw to
 // the text of each element, slices of the body (the inputs of a batch).
 func (p *fastParser) array(depth int, raw *[]json.RawMessage) (any, bool) {
-	p.pos++ // '['
 	arr := []any{}
 	var texts []json.RawMessage
 	if raw != nil {
 		texts = (*raw)[:0]
 	}
-	done := func() (any, bool) {
-		if raw != nil {
-			*raw = texts
-		}
-		return arr, true
-	}
-	p.skipSpace()
-	if p.pos < len(p.body) && p.body[p.pos] == ']' {
-		p.pos++
-		return done()
-	}
-	for {
+	for more := !p.open(']'); more; {
 		start := p.pos
 		v, ok := p.value(depth + 1)
 		if !ok {
@@ -294,48 +282,26 @@ func (p *fastParser) array(depth int, raw *[]json.RawMessage) (any, bool) {
 		if raw != nil {
 			texts = append(texts, p.body[start:p.pos:p.pos])
 		}
-		p.skipSpace()
-		if p.pos >= len(p.body) {
-			return nil, false
-		}
-		switch p.body[p.pos] {
-		case ',':
-			p.pos++
-			p.skipSpace()
-		case ']':
-			p.pos++
-			return done()
-		default:
+		if more, ok = p.next(']'); !ok {
 			return nil, false
 		}
 	}
+	if raw != nil {
+		*raw = texts
+	}
+	return arr, true
 }
 
 func (p *fastParser) object(depth int) (any, bool) {
-	p.pos++ // '{'
 	obj := map[string]any{}
-	p.skipSpace()
-	if p.pos < len(p.body) && p.body[p.pos] == '}' {
-		p.pos++
-		return obj, true
-	}
-	for {
-		if p.pos >= len(p.body) || p.body[p.pos] != '"' {
-			return nil, false
-		}
-		key, ok := p.string()
+	for more := !p.open('}'); more; {
+		key, ok := p.key()
 		if !ok {
 			return nil, false
 		}
 		if _, dup := obj[key]; dup {
 			return nil, false
 		}
-		p.skipSpace()
-		if p.pos >= len(p.body) || p.body[p.pos] != ':' {
-			return nil, false
-		}
-		p.pos++
-		p.skipSpace()
 		var v any
 		if depth == 0 && key == "inputs" && p.inputs != nil && p.pos < len(p.body) && p.body[p.pos] == '[' {
 			v, ok = p.array(1, p.inputs)
@@ -346,19 +312,61 @@ func (p *fastParser) object(depth int) (any, bool) {
 			return nil, false
 		}
 		obj[key] = v
-		p.skipSpace()
-		if p.pos >= len(p.body) {
-			return nil, false
-		}
-		switch p.body[p.pos] {
-		case ',':
-			p.pos++
-			p.skipSpace()
-		case '}':
-			p.pos++
-			return obj, true
-		default:
+		if more, ok = p.next('}'); !ok {
 			return nil, false
 		}
 	}
+	return obj, true
+}
+
+// open steps over the '[' or '{' the parser stands on and the space after
+// it, and reports whether end, the closing byte, follows at once (an empty
+// array or object), stepping over it too.
+func (p *fastParser) open(end byte) (empty bool) {
+	p.pos++
+	p.skipSpace()
+	if p.pos < len(p.body) && p.body[p.pos] == end {
+		p.pos++
+		return true
+	}
+	return false
+}
+
+// next reads what follows a member of an array or object that end closes:
+// a ',' and the space after it (more is true: the parser stands on the next
+// member), or end (consumed). ok is false for anything else.
+func (p *fastParser) next(end byte) (more, ok bool) {
+	p.skipSpace()
+	if p.pos >= len(p.body) {
+		return false, false
+	}
+	switch p.body[p.pos] {
+	case ',':
+		p.pos++
+		p.skipSpace()
+		return true, true
+	case end:
+		p.pos++
+		return false, true
+	}
+	return false, false
+}
+
+// key reads an object member's name and the ':' after it, with the space
+// around it.
+func (p *fastParser) key() (string, bool) {
+	if p.pos >= len(p.body) || p.body[p.pos] != '"' {
+		return "", false
+	}
+	key, ok := p.string()
+	if !ok {
+		return "", false
+	}
+	p.skipSpace()
+	if p.pos >= len(p.body) || p.body[p.pos] != ':' {
+		return "", false
+	}
+	p.pos++
+	p.skipSpace()
+	return key, true
 }
