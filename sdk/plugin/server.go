@@ -55,11 +55,11 @@ func (s *server) Describe(context.Context, *modelpb.DescribeRequest) (*modelpb.D
 // Predict implements modelpb.ModelServiceServer. Errors of the model travel
 // in the response; only a cancelled or expired call becomes a gRPC status.
 func (s *server) Predict(ctx context.Context, req *modelpb.PredictRequest) (*modelpb.PredictResponse, error) {
-	res := s.predictOne(ctx, req.GetInput())
-	if res.Error != nil && ctx.Err() != nil {
+	out, modelErr := s.predictOne(ctx, req.GetInput())
+	if modelErr != nil && ctx.Err() != nil {
 		return nil, status.FromContextError(ctx.Err()).Err()
 	}
-	return res, nil
+	return &modelpb.PredictResponse{Output: out, Error: modelErr}, nil
 }
 
 // PredictStream implements modelpb.ModelServiceServer: it serves the
@@ -132,14 +132,14 @@ func (s *server) PredictStream(stream modelpb.ModelService_PredictStreamServer) 
 		mu.Unlock()
 		input := req.GetInput()
 		run(func() {
-			res := s.predictOne(callCtx, input)
-			timedOut := res.Error != nil && errors.Is(callCtx.Err(), context.DeadlineExceeded)
+			out, modelErr := s.predictOne(callCtx, input)
+			timedOut := modelErr != nil && errors.Is(callCtx.Err(), context.DeadlineExceeded)
 			mu.Lock()
 			delete(inFlight, id)
 			mu.Unlock()
 			cancel()
 			sendMu.Lock()
-			err := stream.Send(&modelpb.PredictStreamResponse{Id: id, Output: res.GetOutput(), Error: res.GetError(), TimedOut: timedOut})
+			err := stream.Send(&modelpb.PredictStreamResponse{Id: id, Output: out, Error: modelErr, TimedOut: timedOut})
 			sendMu.Unlock()
 			if err != nil {
 				s.logger.Debug("cannot send a prediction on the stream", "id", id, "error", err)
@@ -168,8 +168,9 @@ func (s *server) PredictBatch(ctx context.Context, req *modelpb.PredictBatchRequ
 		if err := ctx.Err(); err != nil {
 			return nil, status.FromContextError(err).Err()
 		}
-		res.Results[i] = s.predictOne(ctx, in)
-		if res.Results[i].Error != nil && ctx.Err() != nil {
+		out, modelErr := s.predictOne(ctx, in)
+		res.Results[i] = &modelpb.PredictResponse{Output: out, Error: modelErr}
+		if modelErr != nil && ctx.Err() != nil {
 			// As in Predict: the item failed because the call ended.
 			return nil, status.FromContextError(ctx.Err()).Err()
 		}
@@ -230,12 +231,14 @@ func (s *server) safePredictBatch(ctx context.Context, bp sdk.BatchPredictor, in
 	return outs, errs
 }
 
-func (s *server) predictOne(ctx context.Context, input []byte) *modelpb.PredictResponse {
+// predictOne calls the model with ctx carrying the plugin's logger, and
+// returns its output, or its error as the protocol carries it.
+func (s *server) predictOne(ctx context.Context, input []byte) (json.RawMessage, *modelpb.ModelError) {
 	out, err := s.safePredict(sdk.ContextWithLogger(ctx, s.logger), input)
 	if err != nil {
-		return &modelpb.PredictResponse{Error: toProtoError(err)}
+		return nil, toProtoError(err)
 	}
-	return &modelpb.PredictResponse{Output: out}
+	return out, nil
 }
 
 // safePredict calls the model, turning a panic into an internal error so
