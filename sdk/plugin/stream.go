@@ -35,8 +35,8 @@ type predictStreams struct {
 	// although Describe said it does: predictions go in calls from then on.
 	off atomic.Bool
 
-	mu  sync.Mutex
-	cur *predictStream // nil before the first prediction
+	mu  sync.Mutex                    // held while a stream is opened
+	cur atomic.Pointer[predictStream] // nil before the first prediction
 }
 
 // predictStream is one PredictStream call and the predictions waiting for
@@ -73,13 +73,10 @@ func (p *predictStreams) predict(ctx context.Context, input json.RawMessage) (js
 			return nil, fmt.Errorf("plugin call: %w", context.DeadlineExceeded)
 		}
 	}
-	s, err := p.stream()
-	if err != nil {
-		return nil, fromStatus(ctx, err)
-	}
 	id := p.next.Add(1)
 	answer := make(chan streamResult, 1)
-	if err := s.register(id, answer); err != nil {
+	s, err := p.enter(id, answer)
+	if err != nil {
 		return nil, err
 	}
 	req := &modelpb.PredictStreamRequest{Id: id, Input: input, TimeoutNanos: int64(timeout)}
@@ -110,23 +107,28 @@ func (p *predictStreams) predict(ctx context.Context, input json.RawMessage) (js
 	}
 }
 
-// stream returns the stream to send on, opening one if there is none or
-// the current one broke.
-func (p *predictStreams) stream() (*predictStream, error) {
+// enter registers prediction id, whose answer goes to answer, on the
+// current stream and returns it, opening a stream if there is none or the
+// current one broke.
+func (p *predictStreams) enter(id uint64, answer chan<- streamResult) (*predictStream, error) {
+	if s := p.cur.Load(); s != nil && s.register(id, answer) == nil {
+		return s, nil
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.cur != nil && !p.cur.broken() {
-		return p.cur, nil
+	if s := p.cur.Load(); s != nil && s.register(id, answer) == nil {
+		return s, nil // another prediction opened it meanwhile
 	}
 	ctx, end := context.WithCancel(context.Background())
 	stream, err := p.rpc.PredictStream(ctx)
 	if err != nil {
 		end()
-		return nil, err
+		return nil, fromStatus(context.Background(), err)
 	}
-	p.cur = &predictStream{streams: p, stream: stream, end: end, pending: map[uint64]chan<- streamResult{}}
-	go p.cur.receive()
-	return p.cur, nil
+	s := &predictStream{streams: p, stream: stream, end: end, pending: map[uint64]chan<- streamResult{id: answer}}
+	p.cur.Store(s)
+	go s.receive()
+	return s, nil
 }
 
 // receive hands each answer to the prediction waiting for it, until the
@@ -173,12 +175,6 @@ func (s *predictStream) fail(err error) {
 		answer <- streamResult{err: err}
 	}
 	s.end()
-}
-
-func (s *predictStream) broken() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.err != nil
 }
 
 // register makes answer the channel of prediction id's answer. It fails
