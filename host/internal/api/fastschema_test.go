@@ -250,15 +250,17 @@ func TestFastValidFuzzCorpus(t *testing.T) {
 // keep the schemas of reloaded models.
 func TestFastSchemasForgetsCollectedSchemas(t *testing.T) {
 	var keys []weak.Pointer[jsonschema.Schema]
-	func() {
-		for range 10 {
-			s := compileTest(t, `{"type":"object","properties":{"a":{"type":"number","minimum":0}}}`)
-			if !fastValid(s, map[string]any{"a": json.Number("1")}) {
-				t.Fatal("not decided")
-			}
-			keys = append(keys, weak.Make(s))
+	// inUse keeps the schemas alive until the first count: a collection
+	// between compiling and counting may otherwise take some of them.
+	var inUse []*jsonschema.Schema
+	for range 10 {
+		s := compileTest(t, `{"type":"object","properties":{"a":{"type":"number","minimum":0}}}`)
+		if !fastValid(s, map[string]any{"a": json.Number("1")}) {
+			t.Fatal("not decided")
 		}
-	}()
+		keys = append(keys, weak.Make(s))
+		inUse = append(inUse, s)
+	}
 	held := func() int {
 		n := 0
 		for _, k := range keys {
@@ -271,6 +273,7 @@ func TestFastSchemasForgetsCollectedSchemas(t *testing.T) {
 	if held() != len(keys) {
 		t.Fatalf("the cache holds %d of the %d schemas in use", held(), len(keys))
 	}
+	runtime.KeepAlive(inUse)
 	for range 100 {
 		runtime.GC()
 		if held() == 0 {
