@@ -49,7 +49,6 @@ func (s *server) predictBatch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	defer entry.Release()
 	name := entry.Info.QualifiedName
 	req := c.Request()
 	items, err := batchItems(doc)

@@ -62,8 +62,9 @@ func (s *server) logger(c echo.Context) hclog.Logger {
 // client's X-Request-ID if it is sane, else a new one), sends it back in
 // X-Request-ID, puts it in the request's context and in a logger for the
 // request, answers the errors of the handlers below it, tells the
-// Observer, and writes the access log line (at info level with
-// Options.AccessLog, else at debug level).
+// Observer, writes the access log line (at info level with
+// Options.AccessLog, else at debug level), and then ends the lease on the
+// model the request reached, if any.
 func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
@@ -87,6 +88,7 @@ func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		var model, version string
 		if e, ok := c.Get(entryKey).(*registry.Entry); ok {
 			model, version = e.Info.QualifiedName, e.Info.Version
+			defer e.Release()
 		}
 		s.obs.ObserveRequest(route, req.Method, model, version, res.Status, d)
 		if s.accessLog || s.log.IsDebug() {
@@ -106,7 +108,8 @@ func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // entryKey is the echo.Context key of the model a request reached, for the
-// access log and metrics.
+// access log and metrics. The request holds a lease on it (see lease),
+// which observe ends.
 const entryKey = "modelhost.entry"
 
 // validRequestID reports whether id may be used as a request ID:

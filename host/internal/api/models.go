@@ -80,11 +80,10 @@ func (s *server) listModels(c echo.Context) error {
 }
 
 func (s *server) modelMetadata(c echo.Context) error {
-	e, err := s.lookup(c.Param("name"), c.Param("version"))
+	e, err := s.lease(c, c.Param("name"), c.Param("version"))
 	if err != nil {
 		return err
 	}
-	c.Set(entryKey, e)
 	return writeJSON(c, ModelMetadata{
 		ModelSummary: s.summarize(e),
 		InputSchema:  e.InputSchema,
@@ -103,6 +102,23 @@ func (s *server) lookup(name, version string) (*registry.Entry, error) {
 	if err != nil {
 		return nil, s.notFound(name, version, err)
 	}
+	return e, nil
+}
+
+// lease returns the model called name at version (empty: the default
+// version) with a lease on it, or a 404 problem, and records it as the
+// model the request reached. The lease lasts until observe has recorded
+// the request, so that a reload that retires the model forgets its
+// metrics only after the last request that reached it has been counted.
+func (s *server) lease(c echo.Context, name, version string) (*registry.Entry, error) {
+	if !isQualifiedName(name) {
+		return nil, problem.ModelNotFound(name)
+	}
+	e, err := s.reg.Acquire(name, version)
+	if err != nil {
+		return nil, s.notFound(name, version, err)
+	}
+	c.Set(entryKey, e)
 	return e, nil
 }
 

@@ -28,7 +28,6 @@ func (s *server) predict(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	defer entry.Release()
 	if err := validateInput(entry.Validator, doc, s.printer); err != nil {
 		return err
 	}
@@ -50,7 +49,8 @@ func (s *server) predict(c echo.Context) error {
 // readRequest runs the checks that every prediction request passes first,
 // in the order the package comment gives: the model exists, the body is
 // JSON of an acceptable size, and it parses. It returns the model, leased
-// (the caller must Release it), the body as sent and the parsed document.
+// until the request is over (see lease), the body as sent and the parsed
+// document.
 // If inputs is not nil, it is set as parseDocument sets it.
 //
 // The model is looked up twice: first only to answer 404 before reading a
@@ -73,11 +73,10 @@ func (s *server) readRequest(c echo.Context, inputs *[]json.RawMessage) (*regist
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	entry, err := s.reg.Acquire(name, version)
+	entry, err := s.lease(c, name, version)
 	if err != nil {
-		return nil, nil, nil, s.notFound(name, version, err)
+		return nil, nil, nil, err
 	}
-	c.Set(entryKey, entry)
 	return entry, body, doc, nil
 }
 

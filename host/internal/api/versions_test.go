@@ -3,8 +3,10 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -185,5 +187,51 @@ func TestObserverAndAccessLog(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no access log line for the prediction in:\n%s", logs.String())
+	}
+}
+
+// leaseChecker is an Observer that records, when it is told of a request,
+// how many leases the model version it names holds.
+type leaseChecker struct {
+	nopObserver
+	reg    *registry.Registry
+	mu     sync.Mutex
+	leases []string
+}
+
+func (l *leaseChecker) ObserveRequest(route, method, model, version string, code int, _ time.Duration) {
+	n := -1
+	if e, err := l.reg.GetVersion(model, version); err == nil {
+		n = e.Leases()
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.leases = append(l.leases, fmt.Sprintf("%s %s %d: %d", method, route, code, n))
+}
+
+// TestLeaseOutlivesObservation: a request keeps its lease on the model it
+// reached until it has been counted, so that a reload, which forgets the
+// metrics of a retired version once its leases end, cannot count it after
+// that and export the version's series again.
+func TestLeaseOutlivesObservation(t *testing.T) {
+	obs := &leaseChecker{}
+	reg, h := versionedAPI(t, Options{Observer: obs}, "1.0.0")
+	obs.reg = reg
+	request{http.MethodPost, "/api/models/m/predict", "application/json", `{"x":1}`}.do(h)
+	request{http.MethodPost, "/api/models/m/predict", "application/json", `{"x":"not a number"}`}.do(h)
+	request{http.MethodPost, "/api/models/m/predict/batch", "application/json", `{"inputs":[{"x":1}]}`}.do(h)
+	request{method: http.MethodGet, path: "/api/models/m/metadata"}.do(h)
+	want := []string{
+		"POST /api/models/:name/predict 200: 1",
+		"POST /api/models/:name/predict 422: 1",
+		"POST /api/models/:name/predict/batch 200: 1",
+		"GET /api/models/:name/metadata 200: 1",
+	}
+	if got := strings.Join(obs.leases, "\n"); got != strings.Join(want, "\n") {
+		t.Errorf("leases held while each request was counted:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+	e, _ := reg.GetVersion("m", "1.0.0")
+	if n := e.Leases(); n != 0 {
+		t.Errorf("%d leases left after the requests, want 0", n)
 	}
 }

@@ -349,6 +349,12 @@ func (f *Fleet) fail(rep *Report, spec launcher.Spec, fingerprint string, keptRu
 	}
 }
 
+// lingerTimeout bounds the wait, after a retired plugin is stopped, for
+// the requests that the drain timeout cut to end. They end as soon as
+// their answer (an error) is written; only a client that does not read it
+// holds one longer, until the server's write timeout.
+const lingerTimeout = 5 * time.Second
+
 // retire drains m in the background, once the requests holding its entry
 // are done or drainTimeout passed, and stops its plugin.
 func (f *Fleet) retire(m *member, drainTimeout time.Duration) {
@@ -363,6 +369,15 @@ func (f *Fleet) retire(m *member, drainTimeout time.Duration) {
 		m.sup.Stop()
 		info := m.entry.Info
 		if _, err := f.reg.GetVersion(info.QualifiedName, info.Version); err != nil && f.gone != nil {
+			// Requests cut by the drain timeout fail quickly once the plugin
+			// is stopped; each is counted before its lease ends, and a count
+			// after the version is forgotten would export it again.
+			linger, cancel := context.WithTimeout(context.Background(), lingerTimeout)
+			if n := m.entry.Drain(linger); n > 0 {
+				f.log.Warn("requests of a stopped plugin still running; forgetting its metrics anyway",
+					"plugin", m.spec.Command, "in_flight", n, "waited", lingerTimeout)
+			}
+			cancel()
 			f.gone(info.QualifiedName, info.Version)
 		}
 		f.log.Debug("retired plugin stopped", "plugin", m.spec.Command, "model", m.entry.Info.QualifiedName,

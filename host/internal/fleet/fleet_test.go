@@ -54,6 +54,13 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, Options{})
+}
+
+// newFixtureWith is newFixture with opts for the fleet; their Logger is
+// set here.
+func newFixtureWith(t *testing.T, opts Options) *fixture {
+	t.Helper()
 	dir := t.TempDir()
 	cfg := config.Default()
 	cfg.Plugins.Directory = dir
@@ -63,7 +70,8 @@ func newFixture(t *testing.T) *fixture {
 	if testing.Verbose() {
 		logger.SetLevel(hclog.Debug)
 	}
-	f := New(reg, Options{Logger: logger})
+	opts.Logger = logger
+	f := New(reg, opts)
 	t.Cleanup(func() { f.Close(time.Second) })
 	return &fixture{dir: dir, cfg: cfg, reg: reg, fleet: f}
 }
@@ -224,5 +232,40 @@ func waitGone(t *testing.T, pid int) {
 			t.Fatalf("process %d still runs", pid)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestGoneAfterCutRequestsEnd: when the drain timeout cuts a request, the
+// plugin is stopped at once, but the version is declared gone (its metrics
+// forgotten) only once that request has ended, so that it is not counted
+// after its version's series were deleted.
+func TestGoneAfterCutRequestsEnd(t *testing.T) {
+	gone := make(chan string, 4)
+	fx := newFixtureWith(t, Options{Gone: func(model, version string) { gone <- model + "@" + version }})
+	fx.cfg.Plugins.DrainTimeout = 50 * time.Millisecond
+	install(t, binary(t, "1.0.0"), fx.dir, "testmodel")
+	fx.apply(t, false)
+	held, err := fx.reg.Acquire("testmodel", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := held.Health().PID
+
+	install(t, binary(t, "2.0.0"), fx.dir, "testmodel")
+	fx.apply(t, false)
+	waitGone(t, pid)
+	select {
+	case v := <-gone:
+		t.Fatalf("%s declared gone while a request still holds it", v)
+	case <-time.After(200 * time.Millisecond):
+	}
+	held.Release()
+	select {
+	case v := <-gone:
+		if v != "testmodel@1.0.0" {
+			t.Errorf("gone: %s, want testmodel@1.0.0", v)
+		}
+	case <-time.After(lingerTimeout):
+		t.Fatal("the version was not declared gone after its last request ended")
 	}
 }
