@@ -441,6 +441,7 @@ log {
 	if err != nil {
 		t.Fatal(err)
 	}
+	left := 0 // the requests whose client went away so far
 
 	for _, tc := range []struct {
 		name string
@@ -487,6 +488,17 @@ log {
 				if reason := pluginLogged(host, "sleep interrupted", marker)["reason"]; reason != context.Canceled.Error() {
 					t.Errorf("%s: the model's context ended with %v, want %q", marker, reason, context.Canceled)
 				}
+				// The access log records it as nginx does: 499.
+				left++
+				waitFor(t, 30*time.Second, "access log lines with status 499", func() bool {
+					n := 0
+					for _, l := range host.LogLines() {
+						if l["@message"] == "request" && l["path"] == path && l["status"] == float64(499) {
+							n++
+						}
+					}
+					return n == left
+				})
 
 				// The only slot is free: the next request is served, not
 				// refused with 429 or left waiting for the queue timeout.

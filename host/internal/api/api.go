@@ -152,13 +152,30 @@ type panicError struct {
 
 func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.err) }
 
+// StatusClientClosedRequest is the status that the access log and the
+// metrics record for a request whose client closed its connection before
+// the answer was ready; nothing is sent. The code is nginx's, which log
+// tools and dashboards know.
+const StatusClientClosedRequest = 499
+
 // handleError is the Echo HTTPErrorHandler: it answers every error with
 // problem details, and logs server-side failures with the real error.
 func (s *server) handleError(err error, c echo.Context) {
 	req := c.Request()
 	log := s.logger(c)
 	d := problem.FromError(err)
-	args := []any{"method", req.Method, "path", req.URL.Path, "status", d.Status, "error", err}
+	// A client that has gone would read no answer. (A failed body read
+	// cancels the context too, but the client may well wait for an answer
+	// then.)
+	clientGone := errors.Is(req.Context().Err(), context.Canceled) && !errors.Is(err, errReadBody)
+	status := d.Status
+	switch {
+	case c.Response().Committed:
+		status = c.Response().Status
+	case clientGone:
+		status = StatusClientClosedRequest
+	}
+	args := []any{"method", req.Method, "path", req.URL.Path, "status", status, "error", err}
 	if name := c.Param("name"); name != "" {
 		args = append(args, "model", name)
 	}
@@ -171,10 +188,10 @@ func (s *server) handleError(err error, c echo.Context) {
 	case c.Response().Committed:
 		log.Error("request failed after the response was sent", args...)
 		return
-	case errors.Is(req.Context().Err(), context.Canceled) && !errors.Is(err, errReadBody):
-		// The client has gone: nobody would read the answer. (A failed
-		// body read cancels the context too, but the client may well
-		// wait for an answer then.)
+	case clientGone:
+		// Nothing is written; the status is what the access log and the
+		// metrics record.
+		c.Response().Status = status
 		log.Debug("client went away", args...)
 		return
 	case d.Status == http.StatusServiceUnavailable:

@@ -599,7 +599,10 @@ func TestPanicIsLoggedWithStack(t *testing.T) {
 }
 
 func TestClientGone(t *testing.T) {
-	e, _ := testAPI(t)
+	obs := &recorder{}
+	var log bytes.Buffer
+	logger := hclog.New(&hclog.LoggerOptions{Output: &log, Level: hclog.Debug})
+	e := New(testRegistry(t), Options{MaxBodyBytes: testMaxBody, Logger: logger, Observer: obs, AccessLog: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/api/models/slow/predict", strings.NewReader(`{}`))
 	req.Header.Set("Content-Type", "application/json")
@@ -618,6 +621,19 @@ func TestClientGone(t *testing.T) {
 	}
 	if rec.Body.Len() != 0 || rec.Header().Get("Content-Type") != "" {
 		t.Errorf("got a response for a client that went away: %d %q %s", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+	}
+	// Recorded as nginx records it: 499, in the metrics and in both log
+	// lines.
+	if n := obs.count("done /api/models/:name/predict POST slow 0.1.0 499"); n != 1 {
+		t.Errorf("observer was told %q, want one request with status 499", obs.lines)
+	}
+	for _, want := range []string{"client went away: ", "method=POST path=/api/models/slow/predict status=499"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, log.String())
+		}
+	}
+	if strings.Count(log.String(), "status=499") != 2 {
+		t.Errorf("want status=499 in the debug line and the access line:\n%s", log.String())
 	}
 }
 
