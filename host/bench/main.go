@@ -15,6 +15,7 @@
 //
 //	bench [-rounds 5] [-duration 3s] [-concurrency 1,8,64] [-quick] [-out DIR] ...
 //	bench baseline [-address 127.0.0.1:0] [-cpuprofile FILE]   (started by bench itself)
+//	bench peer [-network tcp|unix] [-address ADDR]            (started by bench itself)
 package main
 
 import (
@@ -50,8 +51,13 @@ type options struct {
 }
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "baseline" {
-		os.Exit(runBaseline(os.Args[2:]))
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "baseline":
+			os.Exit(runBaseline(os.Args[2:]))
+		case "peer":
+			os.Exit(runPeer(os.Args[2:]))
+		}
 	}
 	opts, err := parseFlags(os.Args[1:])
 	if err != nil {

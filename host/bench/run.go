@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -249,6 +250,21 @@ func (b *bench) mainPhase(ctx context.Context) error {
 		{name: nameHop, desc: "one unary gRPC call (RemoteModel.PredictUnary) to an echo plugin launched with go-plugin (gRPC, AutoMTLS, Unix socket), no HTTP",
 			newWorker: func(int) (loadgen.Worker, error) { return hop.worker(b.input, b.input, predictTimeout), nil }},
 	}
+	if slices.Contains(b.opts.concurrency, 1) {
+		unixPeer, err := startPeer(b.self, "peer-unix", "unix", filepath.Join(b.work, "peer.sock"))
+		if err != nil {
+			return err
+		}
+		defer b.stop(unixPeer)
+		tcpPeer, err := startPeer(b.self, "peer-tcp", "tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		defer b.stop(tcpPeer)
+		targets = append(targets,
+			floorTarget(nameUnix, "the machine's floor under the hop: the input's bytes to another process and back over a Unix socket, no gRPC (concurrency 1 only)", "unix", unixPeer, b.input),
+			floorTarget(nameTCP, "the machine's floor under HTTP: the input's bytes to another process and back over TCP loopback, no HTTP (concurrency 1 only)", "tcp", tcpPeer, b.input))
+	}
 	if err := check(ctx, targets); err != nil {
 		return err
 	}
@@ -336,10 +352,16 @@ func (b *bench) modelsPhase(ctx context.Context) error {
 type loadTarget struct {
 	name, desc string
 	newWorker  func(i int) (loadgen.Worker, error)
+	// onlyConcurrency, if not 0, is the one concurrency the target is
+	// measured at.
+	onlyConcurrency int
 	// pids, if not nil, lists the server's processes, whose CPU time per
 	// request the round reports.
 	pids func() []int
 }
+
+// measuredAt reports whether t is measured at concurrency c.
+func (t loadTarget) measuredAt(c int) bool { return t.onlyConcurrency == 0 || t.onlyConcurrency == c }
 
 // processes returns a function listing s's process and its children.
 func processes(s *server) func() []int {
@@ -365,6 +387,8 @@ const (
 	nameHostIris = "host/iris"
 	nameHostEcho = "host/echo"
 	nameHop      = "hop"
+	nameUnix     = "floor/unix"
+	nameTCP      = "floor/tcp"
 )
 
 func httpTarget(name, desc string, srv *server, req loadgen.HTTPRequest) loadTarget {
@@ -404,6 +428,9 @@ func (b *bench) measure(ctx context.Context, targets []loadTarget, conc []int) (
 	byKey := map[string]*series{}
 	for _, c := range conc {
 		for _, t := range targets {
+			if !t.measuredAt(c) {
+				continue
+			}
 			s := &series{Server: t.name, Description: t.desc, Concurrency: c}
 			byKey[t.name+"/"+strconv.Itoa(c)] = s
 			all = append(all, s)
@@ -413,6 +440,9 @@ func (b *bench) measure(ctx context.Context, targets []loadTarget, conc []int) (
 		for _, c := range conc {
 			for k := range targets {
 				t := targets[(k+r)%len(targets)]
+				if !t.measuredAt(c) {
+					continue
+				}
 				if b.opts.warmup > 0 {
 					if _, err := loadgen.Run(ctx, loadgen.Config{Concurrency: c, Duration: b.opts.warmup}, t.newWorker); err != nil {
 						return nil, fmt.Errorf("%s: %w", t.name, err)
