@@ -41,17 +41,35 @@ func PluginSet() goplugin.PluginSet {
 	return goplugin.PluginSet{pluginName: &grpcPlugin{}}
 }
 
+// The HTTP/2 flow-control windows of the connection between host and
+// plugin, set on both sides. Fixed windows turn off grpc-go's bandwidth
+// estimation, which on a Unix socket has no latency to estimate but sends
+// a PING and window updates along with the data of calls, each waking the
+// other process: a sequential call takes a fifth less time without them
+// (docs/performance.md, Optimisations). A stream may have 4 MiB unread,
+// enough for most messages to pass without waiting for a window update;
+// the connection 16 MiB, four such at once.
+const (
+	streamWindowBytes = 4 << 20
+	connWindowBytes   = 16 << 20
+)
+
 // GRPCDialOptions returns the dial options the host must pass as
-// ClientConfig.GRPCDialOptions, so that messages up to MaxMessageBytes pass.
+// ClientConfig.GRPCDialOptions, so that messages up to MaxMessageBytes pass
+// and flow control uses the fixed windows above.
 func GRPCDialOptions() []grpc.DialOption {
-	return []grpc.DialOption{grpc.WithDefaultCallOptions(
-		grpc.MaxCallRecvMsgSize(MaxMessageBytes),
-		grpc.MaxCallSendMsgSize(MaxMessageBytes),
-	)}
+	return []grpc.DialOption{
+		grpc.WithDefaultCallOptions(
+			grpc.MaxCallRecvMsgSize(MaxMessageBytes),
+			grpc.MaxCallSendMsgSize(MaxMessageBytes),
+		),
+		grpc.WithInitialWindowSize(streamWindowBytes),
+		grpc.WithInitialConnWindowSize(connWindowBytes),
+	}
 }
 
 // grpcServerOptions are the plugin's gRPC server options: messages up to
-// MaxMessageBytes, and calls served by a few long-lived goroutines rather
+// MaxMessageBytes, the fixed flow-control windows, and calls served by a few long-lived goroutines rather
 // than a new goroutine each, whose stack would grow again on every call
 // (grpc-go falls back to a new goroutine when every worker is busy).
 func grpcServerOptions() []grpc.ServerOption {
@@ -59,6 +77,8 @@ func grpcServerOptions() []grpc.ServerOption {
 		grpc.MaxRecvMsgSize(MaxMessageBytes),
 		grpc.MaxSendMsgSize(MaxMessageBytes),
 		grpc.NumStreamWorkers(streamWorkers()),
+		grpc.InitialWindowSize(streamWindowBytes),
+		grpc.InitialConnWindowSize(connWindowBytes),
 	}
 }
 
