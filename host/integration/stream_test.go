@@ -305,12 +305,12 @@ log {
 }
 
 // TestStreamOversizedAnswer sends, while calls hang on the plugin's
-// stream, answers over plugins.max_response_bytes. One below gRPC's
-// receive limit (max_response_bytes + 1 KiB, at least 4 MiB) is received
-// and refused on its own: the stream and the calls waiting on it go on.
-// One above it breaks the stream: it and every call waiting on the stream
-// are answered 502 bad-plugin-response, and the next prediction opens a
-// new stream to the same process.
+// stream, answers over plugins.max_response_bytes: 2 MiB, below gRPC's
+// receive limit (max_response_bytes + 1 KiB, at least 4 MiB), and 8 MiB,
+// above it, which would break the stream if it were sent. The plugin,
+// told the limit with each prediction, sends neither: each is answered
+// 502 bad-plugin-response on its own, and the stream and the calls
+// waiting on it go on.
 func TestStreamOversizedAnswer(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "misbehave")
 	hosttest.Copy(t, builder.Build(t, "./host/integration/testdata/misbehave"), bin, 0o755)
@@ -331,8 +331,10 @@ log {
 	const path = "/api/models/misbehave/predict"
 	before := stateOf(t, host, "misbehave")
 
-	// Calls that hang until their deadline, half a minute away: only the
-	// stream's end answers them within the test.
+	// Calls that hang until their deadline, half a minute away; the test
+	// gives up on them (its client goes away) at the end.
+	hung, giveUp := context.WithCancel(context.Background())
+	defer giveUp()
 	const inFlight = 4
 	var (
 		waiting []chan asyncResult
@@ -341,70 +343,47 @@ log {
 	for i := range inFlight {
 		marker := fmt.Sprintf("hang-%d", i)
 		markers = append(markers, marker)
-		waiting = append(waiting, postAsync(context.Background(), host, path, fmt.Sprintf(`{"action":"hang","message":%q}`, marker)))
+		waiting = append(waiting, postAsync(hung, host, path, fmt.Sprintf(`{"action":"hang","message":%q}`, marker)))
 	}
 	waitPluginLog(t, host, "hang started", markers...) // all on the stream
 
-	// Over max_response_bytes, under gRPC's limit: refused alone.
-	res, err := postJSON(context.Background(), host, path, fmt.Sprintf(`{"action":"big","size":%d}`, 2<<20))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := wantProblemType(t, "2 MiB answer", res, http.StatusBadGateway, "bad-plugin-response")
-	if d := fmt.Sprint(p["detail"]); !strings.Contains(d, "larger than 1048576 bytes") {
-		t.Errorf("2 MiB answer: detail = %q", d)
-	}
-	// The stream still serves: a prediction on it succeeds, and the hung
-	// calls are still waiting (had the stream broken, they would have been
-	// answered within milliseconds).
-	res, err = postJSON(context.Background(), host, path, `{"action":"ok"}`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantStatus(t, res, http.StatusOK, "application/json")
-	time.Sleep(300 * time.Millisecond)
-	for i, w := range waiting {
-		if answered(w) {
-			r := <-w
-			t.Fatalf("%s was answered after a 2 MiB answer was refused (status %v, %v): the stream broke", markers[i], statusOf(r), r.err)
+	for _, size := range []int{2 << 20, 8 << 20} {
+		res, err := postJSON(context.Background(), host, path, fmt.Sprintf(`{"action":"big","size":%d}`, size))
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-
-	// Over gRPC's limit: the stream breaks.
-	res, err = postJSON(context.Background(), host, path, fmt.Sprintf(`{"action":"big","size":%d}`, 8<<20))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p = wantProblemType(t, "8 MiB answer", res, http.StatusBadGateway, "bad-plugin-response")
-	detail := fmt.Sprint(p["detail"])
-	if !strings.Contains(detail, "larger than 1048576 bytes") {
-		t.Errorf("8 MiB answer: detail = %q", detail)
-	}
-	for i, w := range waiting {
-		r := await(t, markers[i], w, 20*time.Second)
-		if r.err != nil {
-			t.Fatalf("%s: %v", markers[i], r.err)
+		what := fmt.Sprintf("%d MiB answer", size>>20)
+		p := wantProblemType(t, what, res, http.StatusBadGateway, "bad-plugin-response")
+		if d := fmt.Sprint(p["detail"]); !strings.Contains(d, "larger than 1048576 bytes") {
+			t.Errorf("%s: detail = %q", what, d)
 		}
-		p := wantProblemType(t, markers[i], r.res, http.StatusBadGateway, "bad-plugin-response")
-		if d := fmt.Sprint(p["detail"]); d != detail {
-			t.Errorf("%s: detail %q, want the oversized answer's %q", markers[i], d, detail)
-		}
-		t.Logf("%s: %d after %v: %s", markers[i], r.res.Status, r.took.Round(time.Millisecond), p["detail"])
-	}
-
-	// The next predictions open a new stream to the same process.
-	for i := range 3 {
-		res, err := postJSON(context.Background(), host, path, `{"action":"ok"}`)
+		// The host learnt the size from the plugin, which kept the answer.
+		l := waitLog(t, host, what+" refused", func(l map[string]any) bool {
+			return l["@message"] == "request failed" && strings.Contains(fmt.Sprint(l["error"]), fmt.Sprintf(": %d bytes", size+len(`{"result":""}`)))
+		})
+		t.Logf("%s: %v", what, l["error"])
+		// The stream still serves: a prediction on it succeeds, and the
+		// hung calls are still waiting (had the stream broken, they would
+		// have been answered within milliseconds).
+		res, err = postJSON(context.Background(), host, path, `{"action":"ok"}`)
 		if err != nil {
 			t.Fatal(err)
 		}
 		wantStatus(t, res, http.StatusOK, "application/json")
-		if got := strings.TrimSpace(string(res.Body)); got != `{"result":"ok"}` {
-			t.Errorf("prediction %d after the break: body %s", i, got)
+		time.Sleep(300 * time.Millisecond)
+		for i, w := range waiting {
+			if answered(w) {
+				r := <-w
+				t.Fatalf("%s was answered after a %s was refused (status %v, %v): the stream broke", markers[i], what, statusOf(r), r.err)
+			}
 		}
 	}
 	if after := stateOf(t, host, "misbehave"); after.Status != "ready" || after.Restarts != 0 || after.PID != before.PID {
 		t.Errorf("misbehave = %+v, want ready, the same process (%d), never restarted", after, before.PID)
+	}
+	giveUp()
+	for i, w := range waiting {
+		await(t, markers[i], w, 20*time.Second)
 	}
 }
 

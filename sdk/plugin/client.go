@@ -26,6 +26,20 @@ var (
 	ErrProtocol = errors.New("plugin protocol violation")
 )
 
+// OutputTooLargeError is a prediction whose output the plugin did not send
+// because it was larger than the limit the host set with
+// WithMaxOutputBytes. It matches ErrProtocol.
+type OutputTooLargeError struct {
+	Limit int64 // the limit the host set
+	Size  int64 // the output's size, as the plugin reported it
+}
+
+func (e *OutputTooLargeError) Error() string {
+	return fmt.Sprintf("model output of %d bytes is larger than the %d bytes asked for; the plugin did not send it", e.Size, e.Limit)
+}
+
+func (e *OutputTooLargeError) Unwrap() error { return ErrProtocol }
+
 // RemoteModel is a model served by a plugin process, seen from the host. It
 // implements sdk.MLModel; its metadata was fetched once by Connect.
 type RemoteModel struct {
@@ -41,10 +55,33 @@ type RemoteModel struct {
 
 var _ sdk.MLModel = (*RemoteModel)(nil)
 
+// ConnectOption configures the RemoteModel that Connect returns.
+type ConnectOption func(*connectOptions)
+
+type connectOptions struct {
+	maxOutput int64
+}
+
+// WithMaxOutputBytes tells the plugin, with each prediction on its
+// prediction stream, that the host accepts outputs of at most n bytes. A
+// plugin of this SDK then answers a larger output with an
+// *OutputTooLargeError instead of sending it: the host is spared the
+// transfer, and an output beyond the host's gRPC receive limit cannot break
+// the stream for the other predictions on it. The host must still check
+// the size of what it receives: plugins of older SDKs, and predictions in
+// calls of their own, send whatever the model returned.
+func WithMaxOutputBytes(n int64) ConnectOption {
+	return func(o *connectOptions) { o.maxOutput = n }
+}
+
 // Connect dispenses the model from a started go-plugin client and fetches
 // its metadata. It fails when the plugin does not serve the model protocol or
 // its metadata is invalid.
-func Connect(ctx context.Context, protocol goplugin.ClientProtocol) (*RemoteModel, error) {
+func Connect(ctx context.Context, protocol goplugin.ClientProtocol, opts ...ConnectOption) (*RemoteModel, error) {
+	var o connectOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	raw, err := protocol.Dispense(pluginName)
 	if err != nil {
 		return nil, fmt.Errorf("dispense model: %w", err)
@@ -70,7 +107,7 @@ func Connect(ctx context.Context, protocol goplugin.ClientProtocol) (*RemoteMode
 		sdkVersion:   desc.GetSdkVersion(),
 	}
 	if desc.GetPredictStream() {
-		m.streams = &predictStreams{rpc: rpc}
+		m.streams = &predictStreams{rpc: rpc, maxOutput: o.maxOutput}
 	}
 	if err := m.info.Validate(); err != nil {
 		return nil, err

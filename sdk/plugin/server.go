@@ -19,7 +19,7 @@ import (
 )
 
 // SDKVersion is the version of this SDK, reported to the host on Describe.
-const SDKVersion = "0.2.0"
+const SDKVersion = "0.3.0"
 
 // server is the plugin half of the protocol: it serves one sdk.MLModel.
 type server struct {
@@ -66,7 +66,8 @@ func (s *server) Predict(ctx context.Context, req *modelpb.PredictRequest) (*mod
 // predictions the host sends on one stream, each in its own goroutine under
 // its own context (canceled when the host sends a cancel for it, when its
 // timeout passes, or when the stream ends), and sends each answer with its
-// request's id as soon as it is ready. Errors of the model travel in the
+// request's id as soon as it is ready; an output larger than the request's
+// max_output_bytes is reported by its size instead. Errors of the model travel in the
 // answer, as in Predict; an answer whose call was canceled is still sent,
 // and the host ignores it.
 func (s *server) PredictStream(stream modelpb.ModelService_PredictStreamServer) error {
@@ -130,7 +131,7 @@ func (s *server) PredictStream(stream modelpb.ModelService_PredictStreamServer) 
 		mu.Lock()
 		inFlight[id] = cancel
 		mu.Unlock()
-		input := req.GetInput()
+		input, maxOutput := req.GetInput(), req.GetMaxOutputBytes()
 		run(func() {
 			out, modelErr := s.predictOne(callCtx, input)
 			timedOut := modelErr != nil && errors.Is(callCtx.Err(), context.DeadlineExceeded)
@@ -138,8 +139,14 @@ func (s *server) PredictStream(stream modelpb.ModelService_PredictStreamServer) 
 			delete(inFlight, id)
 			mu.Unlock()
 			cancel()
+			res := &modelpb.PredictStreamResponse{Id: id, Output: out, Error: modelErr, TimedOut: timedOut}
+			if maxOutput > 0 && int64(len(out)) > maxOutput {
+				// The host would refuse it: say so instead of sending it.
+				s.logger.Warn("model output larger than the host accepts; not sent", "id", id, "bytes", len(out), "limit", maxOutput)
+				res = &modelpb.PredictStreamResponse{Id: id, OversizedOutputBytes: int64(len(out))}
+			}
 			sendMu.Lock()
-			err := stream.Send(&modelpb.PredictStreamResponse{Id: id, Output: out, Error: modelErr, TimedOut: timedOut})
+			err := stream.Send(res)
 			sendMu.Unlock()
 			if err != nil {
 				s.logger.Debug("cannot send a prediction on the stream", "id", id, "error", err)

@@ -29,8 +29,11 @@ const maxStreamInput = 64 << 10
 // decode). A stream that breaks fails the predictions waiting on it; the
 // next prediction opens a new one.
 type predictStreams struct {
-	rpc  modelpb.ModelServiceClient
-	next atomic.Uint64 // the last id used, on any stream
+	rpc modelpb.ModelServiceClient
+	// maxOutput, if positive, is the largest output each request asks for
+	// (WithMaxOutputBytes).
+	maxOutput int64
+	next      atomic.Uint64 // the last id used, on any stream
 	// off is set when the plugin turns out not to serve PredictStream
 	// although Describe said it does: predictions go in calls from then on.
 	off atomic.Bool
@@ -79,7 +82,7 @@ func (p *predictStreams) predict(ctx context.Context, input json.RawMessage) (js
 	if err != nil {
 		return nil, err
 	}
-	req := &modelpb.PredictStreamRequest{Id: id, Input: input, TimeoutNanos: int64(timeout)}
+	req := &modelpb.PredictStreamRequest{Id: id, Input: input, TimeoutNanos: int64(timeout), MaxOutputBytes: p.maxOutput}
 	if err := s.send(req); err != nil && !errors.Is(err, io.EOF) {
 		// Refused before it left (io.EOF instead means the stream has
 		// ended, and the receiver fails every prediction with the reason).
@@ -95,6 +98,8 @@ func (p *predictStreams) predict(ctx context.Context, input json.RawMessage) (js
 			return nil, fmt.Errorf("plugin call: %w", context.DeadlineExceeded)
 		case r.res.GetError() != nil:
 			return nil, fromProtoError(r.res.GetError())
+		case r.res.GetOversizedOutputBytes() > 0:
+			return nil, &OutputTooLargeError{Limit: p.maxOutput, Size: r.res.GetOversizedOutputBytes()}
 		}
 		return r.res.GetOutput(), nil
 	case <-ctx.Done():

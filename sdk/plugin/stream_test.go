@@ -234,3 +234,77 @@ func TestStreamUnimplementedFallsBackToCalls(t *testing.T) {
 		t.Error("the stream is still in use after Unimplemented")
 	}
 }
+
+// bigModel answers {"size":N} with a JSON string of N bytes and anything
+// else as streamModel does.
+type bigModel struct{ *streamModel }
+
+func (m bigModel) Predict(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
+	var in struct{ Size *int }
+	if json.Unmarshal(input, &in) == nil && in.Size != nil {
+		return json.RawMessage(`"` + strings.Repeat("x", *in.Size-2) + `"`), nil
+	}
+	return m.streamModel.Predict(ctx, input)
+}
+
+// TestStreamOversizedOutputStaysInThePlugin: with WithMaxOutputBytes, an
+// output over the limit is reported by its size, not sent, and the
+// predictions waiting on the same stream are not disturbed; one at the
+// limit is sent.
+func TestStreamOversizedOutputStaysInThePlugin(t *testing.T) {
+	const limit = 1 << 20
+	srv := grpc.NewServer(grpcServerOptions()...)
+	model := bigModel{newStreamModel()}
+	modelpb.RegisterModelServiceServer(srv, newServer(model, newSlogLogger(hclog.NewNullLogger())))
+	ln := bufconn.Listen(1 << 20)
+	go func() { _ = srv.Serve(ln) }()
+	// The host's receive limit, as the launcher sets it: an output of
+	// 8 MiB would break the stream if it were sent.
+	conn, err := grpc.NewClient("passthrough:///stream", append(GRPCDialOptions(),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(4<<20)),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return ln.DialContext(ctx) }),
+	)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = conn.Close()
+		srv.Stop()
+	})
+	remote, err := Connect(context.Background(), testProtocol{conn: conn}, WithMaxOutputBytes(limit))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A prediction waiting on the stream while the large outputs pass.
+	ctx, cancel := context.WithCancel(context.Background())
+	waiting := make(chan error, 1)
+	go func() {
+		_, err := remote.Predict(ctx, json.RawMessage(`{"wait":true}`))
+		waiting <- err
+	}()
+
+	for _, size := range []int{limit + 1, 8 << 20} {
+		_, err := remote.Predict(context.Background(), json.RawMessage(fmt.Sprintf(`{"size":%d}`, size)))
+		var ote *OutputTooLargeError
+		if !errors.As(err, &ote) || ote.Size != int64(size) || ote.Limit != limit || !errors.Is(err, ErrProtocol) {
+			t.Errorf("output of %d bytes: Predict = %v, want an *OutputTooLargeError of that size matching ErrProtocol", size, err)
+		}
+	}
+	if out, err := remote.Predict(context.Background(), json.RawMessage(fmt.Sprintf(`{"size":%d}`, limit))); err != nil || len(out) != limit {
+		t.Errorf("output of exactly the limit: %d bytes, %v", len(out), err)
+	}
+	select {
+	case err := <-waiting:
+		t.Fatalf("the waiting prediction ended with %v: the stream broke", err)
+	default:
+	}
+	cancel()
+	if err := <-waiting; !errors.Is(err, context.Canceled) {
+		t.Errorf("the waiting prediction ended with %v, want context.Canceled", err)
+	}
+	if n := remote.streams.next.Load(); n != 4 {
+		t.Errorf("%d predictions went on the stream, want all 4", n)
+	}
+}

@@ -250,7 +250,7 @@ func Launch(ctx context.Context, spec Spec, opts Options) (*Plugin, error) {
 	remaining := opts.StartTimeout - time.Since(begin)
 	dctx, cancel := context.WithTimeout(ctx, max(remaining, time.Second))
 	defer cancel()
-	model, err := plugin.Connect(dctx, protocol)
+	model, err := plugin.Connect(dctx, protocol, plugin.WithMaxOutputBytes(opts.MaxResponseBytes))
 	if err != nil {
 		return fail(fmt.Errorf("plugin started but did not describe its model: %w", err))
 	}

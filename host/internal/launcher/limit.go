@@ -38,6 +38,12 @@ type limitedModel struct {
 func (m *limitedModel) Predict(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
 	out, err := m.RemoteModel.Predict(ctx, input)
 	if err != nil {
+		// The plugin kept the output to itself (on the prediction
+		// stream, SDK 0.3.0 and later).
+		var ote *plugin.OutputTooLargeError
+		if errors.As(err, &ote) {
+			return nil, &ResponseTooLargeError{Limit: m.limit, Size: ote.Size}
+		}
 		// gRPC's ResourceExhausted, which package plugin reports as a
 		// protocol error with gRPC's message.
 		if errors.Is(err, plugin.ErrProtocol) && strings.Contains(err.Error(), "larger than max") {

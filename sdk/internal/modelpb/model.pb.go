@@ -332,9 +332,15 @@ type PredictStreamRequest struct {
 	TimeoutNanos int64 `protobuf:"varint,3,opt,name=timeout_nanos,json=timeoutNanos,proto3" json:"timeout_nanos,omitempty"`
 	// If set, the host no longer waits for prediction id: its context is
 	// canceled, and input and timeout_nanos are unset.
-	Cancel        bool `protobuf:"varint,4,opt,name=cancel,proto3" json:"cancel,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Cancel bool `protobuf:"varint,4,opt,name=cancel,proto3" json:"cancel,omitempty"`
+	// If positive, the largest output in bytes the host accepts for this
+	// prediction. The plugin answers a larger one with oversized_output_bytes
+	// instead of the output: an answer the host would refuse then never
+	// crosses the stream, and one beyond the host's gRPC receive limit cannot
+	// break the stream for the other predictions on it.
+	MaxOutputBytes int64 `protobuf:"varint,5,opt,name=max_output_bytes,json=maxOutputBytes,proto3" json:"max_output_bytes,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *PredictStreamRequest) Reset() {
@@ -395,6 +401,13 @@ func (x *PredictStreamRequest) GetCancel() bool {
 	return false
 }
 
+func (x *PredictStreamRequest) GetMaxOutputBytes() int64 {
+	if x != nil {
+		return x.MaxOutputBytes
+	}
+	return 0
+}
+
 type PredictStreamResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The id of the request answered.
@@ -404,9 +417,12 @@ type PredictStreamResponse struct {
 	Error  *ModelError `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
 	// The prediction failed because its timeout passed (error is set): the
 	// host answers as for a call whose deadline expired.
-	TimedOut      bool `protobuf:"varint,4,opt,name=timed_out,json=timedOut,proto3" json:"timed_out,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	TimedOut bool `protobuf:"varint,4,opt,name=timed_out,json=timedOut,proto3" json:"timed_out,omitempty"`
+	// Set, with output and error unset, when the output was larger than the
+	// request's max_output_bytes: the output's size in bytes.
+	OversizedOutputBytes int64 `protobuf:"varint,5,opt,name=oversized_output_bytes,json=oversizedOutputBytes,proto3" json:"oversized_output_bytes,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *PredictStreamResponse) Reset() {
@@ -465,6 +481,13 @@ func (x *PredictStreamResponse) GetTimedOut() bool {
 		return x.TimedOut
 	}
 	return false
+}
+
+func (x *PredictStreamResponse) GetOversizedOutputBytes() int64 {
+	if x != nil {
+		return x.OversizedOutputBytes
+	}
+	return 0
 }
 
 type PredictBatchRequest struct {
@@ -690,17 +713,19 @@ const file_model_proto_rawDesc = "" +
 	"\x05input\x18\x01 \x01(\fR\x05input\"`\n" +
 	"\x0fPredictResponse\x12\x16\n" +
 	"\x06output\x18\x01 \x01(\fR\x06output\x125\n" +
-	"\x05error\x18\x02 \x01(\v2\x1f.modelhost.plugin.v1.ModelErrorR\x05error\"y\n" +
+	"\x05error\x18\x02 \x01(\v2\x1f.modelhost.plugin.v1.ModelErrorR\x05error\"\xa3\x01\n" +
 	"\x14PredictStreamRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x14\n" +
 	"\x05input\x18\x02 \x01(\fR\x05input\x12#\n" +
 	"\rtimeout_nanos\x18\x03 \x01(\x03R\ftimeoutNanos\x12\x16\n" +
-	"\x06cancel\x18\x04 \x01(\bR\x06cancel\"\x93\x01\n" +
+	"\x06cancel\x18\x04 \x01(\bR\x06cancel\x12(\n" +
+	"\x10max_output_bytes\x18\x05 \x01(\x03R\x0emaxOutputBytes\"\xc9\x01\n" +
 	"\x15PredictStreamResponse\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x16\n" +
 	"\x06output\x18\x02 \x01(\fR\x06output\x125\n" +
 	"\x05error\x18\x03 \x01(\v2\x1f.modelhost.plugin.v1.ModelErrorR\x05error\x12\x1b\n" +
-	"\ttimed_out\x18\x04 \x01(\bR\btimedOut\"-\n" +
+	"\ttimed_out\x18\x04 \x01(\bR\btimedOut\x124\n" +
+	"\x16oversized_output_bytes\x18\x05 \x01(\x03R\x14oversizedOutputBytes\"-\n" +
 	"\x13PredictBatchRequest\x12\x16\n" +
 	"\x06inputs\x18\x01 \x03(\fR\x06inputs\"V\n" +
 	"\x14PredictBatchResponse\x12>\n" +
