@@ -39,9 +39,9 @@ type Options struct {
 	// RuntimeDir holds the plugins' sockets; nil leaves them in the
 	// default temporary directory.
 	RuntimeDir *launcher.RuntimeDir
-	// Gone, if not nil, is called when a model version is no longer
-	// served at all (not when it is replaced by a process serving the
-	// same version), for example to drop its metrics.
+	// Gone, if not nil, is called when a reload leaves a model version
+	// served by no plugin (not when it is replaced by a process serving
+	// the same version, nor at Close), for example to drop its metrics.
 	Gone func(model, version string)
 }
 
@@ -280,7 +280,7 @@ func (f *Fleet) Apply(ctx context.Context, cfg *config.Config, retryFailed bool)
 			c.PreviousVersion = l.old.entry.Info.Version
 			rep.Replaced = append(rep.Replaced, c)
 			f.log.Info("model replaced; draining the old process", append(args, "previous_version", c.PreviousVersion)...)
-			f.retire(l.old, cfg.Plugins.DrainTimeout)
+			f.retire(l.old, cfg.Plugins.DrainTimeout, true)
 		} else {
 			rep.Started = append(rep.Started, c)
 			f.log.Info("model ready", args...)
@@ -291,7 +291,7 @@ func (f *Fleet) Apply(ctx context.Context, cfg *config.Config, retryFailed bool)
 		info := m.entry.Info
 		rep.Stopped = append(rep.Stopped, Change{Plugin: m.spec.Name, Path: m.spec.Command, Model: info.QualifiedName, Version: info.Version})
 		f.log.Info("plugin removed; draining and stopping it", "model", info.QualifiedName, "version", info.Version, "plugin", m.spec.Command)
-		f.retire(m, cfg.Plugins.DrainTimeout)
+		f.retire(m, cfg.Plugins.DrainTimeout, true)
 	}
 	for key := range f.failures {
 		if !wanted[key] {
@@ -356,8 +356,10 @@ func (f *Fleet) fail(rep *Report, spec launcher.Spec, fingerprint string, keptRu
 const lingerTimeout = 5 * time.Second
 
 // retire drains m in the background, once the requests holding its entry
-// are done or drainTimeout passed, and stops its plugin.
-func (f *Fleet) retire(m *member, drainTimeout time.Duration) {
+// are done or drainTimeout passed, and stops its plugin. With announce,
+// it then reports the version as gone (Options.Gone) if no plugin serves
+// it any more.
+func (f *Fleet) retire(m *member, drainTimeout time.Duration, announce bool) {
 	f.stopping.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 		defer cancel()
@@ -368,7 +370,7 @@ func (f *Fleet) retire(m *member, drainTimeout time.Duration) {
 		}
 		m.sup.Stop()
 		info := m.entry.Info
-		if _, err := f.reg.GetVersion(info.QualifiedName, info.Version); err != nil && f.gone != nil {
+		if _, err := f.reg.GetVersion(info.QualifiedName, info.Version); err != nil && announce && f.gone != nil {
 			// Requests cut by the drain timeout fail quickly once the plugin
 			// is stopped; each is counted before its lease ends, and a count
 			// after the version is forgotten would export it again.
@@ -408,7 +410,9 @@ func (f *Fleet) Close(drainTimeout time.Duration) {
 	// stopped accepting them by the time the host closes its fleet.
 	_ = f.reg.Update(entries, nil)
 	for _, m := range f.members {
-		f.retire(m, drainTimeout)
+		// The host is exiting: its metrics go with it, and nothing need
+		// wait for cut requests to be counted.
+		f.retire(m, drainTimeout, false)
 	}
 	f.members = map[string]*member{}
 	f.mu.Unlock()
