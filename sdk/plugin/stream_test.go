@@ -66,14 +66,22 @@ func serveStream(t *testing.T, model sdk.MLModel) (*RemoteModel, *grpc.Server) {
 // connection and returns the host's view of it and the server.
 func serveService(t *testing.T, svc modelpb.ModelServiceServer) (*RemoteModel, *grpc.Server) {
 	t.Helper()
+	return serveServiceWith(t, svc, nil)
+}
+
+// serveServiceWith is serveService with more dial options for the host's
+// side, after GRPCDialOptions, and options for Connect.
+func serveServiceWith(t *testing.T, svc modelpb.ModelServiceServer, dial []grpc.DialOption, opts ...ConnectOption) (*RemoteModel, *grpc.Server) {
+	t.Helper()
 	srv := grpc.NewServer(grpcServerOptions()...)
 	modelpb.RegisterModelServiceServer(srv, svc)
 	ln := bufconn.Listen(1 << 20)
 	go func() { _ = srv.Serve(ln) }()
-	conn, err := grpc.NewClient("passthrough:///stream", append(GRPCDialOptions(),
+	dial = append(append(GRPCDialOptions(), dial...),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return ln.DialContext(ctx) }),
-	)...)
+	)
+	conn, err := grpc.NewClient("passthrough:///stream", dial...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +89,7 @@ func serveService(t *testing.T, svc modelpb.ModelServiceServer) (*RemoteModel, *
 		_ = conn.Close()
 		srv.Stop()
 	})
-	remote, err := Connect(context.Background(), testProtocol{conn: conn})
+	remote, err := Connect(context.Background(), testProtocol{conn: conn}, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,29 +261,10 @@ func (m bigModel) Predict(ctx context.Context, input json.RawMessage) (json.RawM
 // limit is sent.
 func TestStreamOversizedOutputStaysInThePlugin(t *testing.T) {
 	const limit = 1 << 20
-	srv := grpc.NewServer(grpcServerOptions()...)
-	model := bigModel{newStreamModel()}
-	modelpb.RegisterModelServiceServer(srv, newServer(model, newSlogLogger(hclog.NewNullLogger())))
-	ln := bufconn.Listen(1 << 20)
-	go func() { _ = srv.Serve(ln) }()
 	// The host's receive limit, as the launcher sets it: an output of
 	// 8 MiB would break the stream if it were sent.
-	conn, err := grpc.NewClient("passthrough:///stream", append(GRPCDialOptions(),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(4<<20)),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return ln.DialContext(ctx) }),
-	)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = conn.Close()
-		srv.Stop()
-	})
-	remote, err := Connect(context.Background(), testProtocol{conn: conn}, WithMaxOutputBytes(limit))
-	if err != nil {
-		t.Fatal(err)
-	}
+	remote, _ := serveServiceWith(t, newServer(bigModel{newStreamModel()}, newSlogLogger(hclog.NewNullLogger())),
+		[]grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(4 << 20))}, WithMaxOutputBytes(limit))
 
 	// A prediction waiting on the stream while the large outputs pass.
 	ctx, cancel := context.WithCancel(context.Background())
