@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -69,8 +68,7 @@ func runBaseline(args []string) int {
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	line, _ := json.Marshal(map[string]any{"@level": "info", "@message": baselineReady, "address": "http://" + ln.Addr().String()})
-	fmt.Fprintf(os.Stderr, "%s\n", line)
+	logReady(baselineReady, "http://"+ln.Addr().String())
 	select {
 	case err := <-errc:
 		fmt.Fprintf(os.Stderr, "baseline: %v\n", err)

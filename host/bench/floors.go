@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -49,8 +48,7 @@ func runPeer(args []string) int {
 		<-ctx.Done()
 		_ = ln.Close()
 	}()
-	line, _ := json.Marshal(map[string]any{"@level": "info", "@message": peerReady, "address": ln.Addr().String()})
-	fmt.Fprintf(os.Stderr, "%s\n", line)
+	logReady(peerReady, ln.Addr().String())
 	for {
 		c, err := ln.Accept()
 		if err != nil {

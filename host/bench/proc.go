@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -103,6 +104,14 @@ type readyLine struct {
 	// Startup is the host's own count of its start, or 0 if the line does
 	// not say.
 	Startup time.Duration
+}
+
+// logReady writes, on standard error, the ready line of a server process
+// the benchmark starts itself (the baseline, a peer): msg and address as
+// one hclog JSON line, which parseReadyLine reads.
+func logReady(msg, address string) {
+	line, _ := json.Marshal(map[string]any{"@level": "info", "@message": msg, "address": address})
+	fmt.Fprintf(os.Stderr, "%s\n", line)
 }
 
 // parseReadyLine reads line as an hclog line, in JSON or in text format,
